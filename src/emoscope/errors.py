@@ -1,0 +1,83 @@
+"""One exception tree for everything emoscope raises on purpose.
+
+Every error a user can cause (a bad file, a wrong corpus folder, an unknown name, a protocol that
+cannot be built) is an :class:`EmoscopeError`, so a caller can catch one type and a command-line
+tool can print a one-line message instead of a traceback.
+
+::
+
+    EmoscopeError
+    ├── AudioError            a file or waveform that cannot be used (carries ``path`` and ``reason``)
+    │   ├── AudioDecodeError  unreadable, corrupt, truncated, not audio, no audio stream
+    │   ├── EmptyAudioError   zero samples
+    │   └── AudioTooLongError longer than the caller allows
+    ├── CorpusError           a corpus folder or manifest that does not match what was asked for
+    ├── ProtocolError         folds that cannot be built (unknown speakers, too few classes, ...)
+    └── ConfigError           bad options, unknown registered names
+        └── UnknownNameError
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+
+__all__ = [
+    "AudioDecodeError",
+    "AudioError",
+    "AudioTooLongError",
+    "ConfigError",
+    "CorpusError",
+    "EmoscopeError",
+    "EmptyAudioError",
+    "ProtocolError",
+    "UnknownNameError",
+]
+
+
+class EmoscopeError(Exception):
+    """Base class of every error emoscope raises on purpose."""
+
+
+class AudioError(EmoscopeError):
+    """A file or waveform that cannot be used.
+
+    Parameters
+    ----------
+    reason : str
+        What is wrong, in a few words a person understands ("not an audio file", "empty").
+    path : str or PathLike, optional
+        The file concerned; it leads the message when given.
+    """
+
+    def __init__(self, reason: str, *, path: str | PathLike[str] | None = None) -> None:
+        self.reason = reason
+        self.path = None if path is None else str(path)
+        super().__init__(f"{self.path}: {reason}" if self.path else reason)
+
+
+class AudioDecodeError(AudioError):
+    """The file is unreadable, corrupt, truncated, not audio, or has no audio stream."""
+
+
+class EmptyAudioError(AudioError):
+    """The file decodes to zero samples."""
+
+
+class AudioTooLongError(AudioError):
+    """The audio is longer than the caller allows."""
+
+
+class CorpusError(EmoscopeError):
+    """A corpus folder or manifest does not match the layout that was asked for."""
+
+
+class ProtocolError(EmoscopeError):
+    """Evaluation folds cannot be built from the given manifest and options."""
+
+
+class ConfigError(EmoscopeError):
+    """Bad options or configuration values."""
+
+
+class UnknownNameError(ConfigError):
+    """A name that is not registered (corpus, feature, model, protocol)."""

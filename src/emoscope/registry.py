@@ -1,0 +1,81 @@
+"""A tiny decorator registry used by corpora, features, models and protocols.
+
+>>> CORPORA = Registry("corpus")
+>>> @CORPORA.register("tess")
+... def prepare_tess(root): ...
+>>> CORPORA.get("tess") is prepare_tess
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
+
+from emoscope.errors import ConfigError, UnknownNameError
+
+T = TypeVar("T")
+
+__all__ = ["Registry"]
+
+
+class Registry(Generic[T]):
+    """Maps lower-case names (and aliases) to registered objects.
+
+    Parameters
+    ----------
+    kind : str
+        What the registry holds ("corpus", "feature", ...); used in error messages.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._items: dict[str, T] = {}
+        self._aliases: dict[str, str] = {}
+
+    def register(self, name: str, *, aliases: tuple[str, ...] = ()) -> Callable[[T], T]:
+        """Decorator that registers its target under ``name`` (and ``aliases``)."""
+
+        def deco(obj: T) -> T:
+            key = self._norm(name)
+            if key in self._items or key in self._aliases:
+                raise ConfigError(f"{self.kind} {name!r} is registered twice")
+            self._items[key] = obj
+            for alias in aliases:
+                self._aliases[self._norm(alias)] = key
+            return obj
+
+        return deco
+
+    def get(self, name: str) -> T:
+        """Return the object registered as ``name``; raise :class:`UnknownNameError` otherwise."""
+        key = self._norm(name)
+        key = self._aliases.get(key, key)
+        try:
+            return self._items[key]
+        except KeyError:
+            known = ", ".join(self.names()) or "none"
+            raise UnknownNameError(f"unknown {self.kind} {name!r}; known: {known}") from None
+
+    def canonical(self, name: str) -> str:
+        """The registered name that ``name`` (a name or an alias) refers to."""
+        self.get(name)
+        key = self._norm(name)
+        return self._aliases.get(key, key)
+
+    def names(self) -> list[str]:
+        """Registered names, sorted."""
+        return sorted(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        key = self._norm(name)
+        return key in self._items or key in self._aliases
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    @staticmethod
+    def _norm(name: str) -> str:
+        return name.strip().lower().replace("_", "-")
