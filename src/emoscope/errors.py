@@ -7,7 +7,7 @@ tool can print a one-line message instead of a traceback.
 ::
 
     EmoscopeError
-    ├── AudioError            a file or waveform that cannot be used (carries ``path`` and ``reason``)
+    ├── AudioError            a file or waveform that cannot be used (``path``, ``reason``)
     │   ├── AudioDecodeError  unreadable, corrupt, truncated, not audio, no audio stream
     │   ├── EmptyAudioError   zero samples
     │   └── AudioTooLongError longer than the caller allows

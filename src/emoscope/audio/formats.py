@@ -10,9 +10,9 @@ from pathlib import Path
 
 __all__ = [
     "AUDIO_EXTENSIONS",
-    "VIDEO_EXTENSIONS",
-    "MEDIA_EXTENSIONS",
     "EXTENSION_FORMATS",
+    "MEDIA_EXTENSIONS",
+    "VIDEO_EXTENSIONS",
     "is_media_file",
     "sniff_format",
 ]
@@ -56,7 +56,7 @@ EXTENSION_FORMATS: dict[str, frozenset[str]] = {
 
 
 def is_media_file(path: str | Path) -> bool:
-    """True when ``path`` has an audio or video extension emoscope reads (case-insensitive)."""
+    """True when ``path`` has an audio or video extension emoscope reads (any case)."""
     return Path(path).suffix.lower() in MEDIA_EXTENSIONS
 
 
@@ -66,8 +66,9 @@ def sniff_format(path: str | Path) -> str | None:
     Returns
     -------
     str or None
-        One of ``wav, aiff, flac, ogg, mp3, aac, mp4, avi, flv, matroska, au, caf, w64``, or ``None``
-        when the content is not a recognised media format (text, an empty file, random bytes).
+        One of ``wav, aiff, flac, ogg, mp3, aac, mp4, avi, flv, matroska, au, caf, w64``, or
+        ``None`` when the content is not a recognised media format (text, an empty file,
+        random bytes).
     """
     try:
         with open(path, "rb") as fh:

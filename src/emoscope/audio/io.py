@@ -79,13 +79,14 @@ def _reason(exc: BaseException) -> str:
     return text[:200]
 
 
-def _av_open(p: Path):  # noqa: ANN202 - PyAV container
+def _av_open(p: Path):  # returns a PyAV InputContainer
     import av
 
     try:
         container = av.open(str(p), mode="r")
     except (av.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
-        raise AudioDecodeError(f"not a readable audio or video file ({_reason(exc)})", path=p) from None
+        raise AudioDecodeError(f"not a readable audio or video file ({_reason(exc)})",
+                               path=p) from None
     if not container.streams.audio:
         container.close()
         raise AudioDecodeError("the file has no audio stream", path=p)
@@ -152,20 +153,23 @@ def _av_decode(p: Path, *, offset: float, duration: float | None) -> tuple[np.nd
                 raise AudioDecodeError(f"corrupt audio stream ({_reason(exc)})", path=p) from None
             # a truncated file: keep what decoded, as players do
     if not chunks:
+        if sniff_format(p) is None:  # FFmpeg guessed a format for arbitrary bytes
+            raise AudioDecodeError("not a readable audio or video file (unrecognised content)",
+                                   path=p)
         raise EmptyAudioError("no audio samples in the file", path=p)
     y = np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
-    start = int(round(offset * sr))
-    stop = None if duration is None else start + int(round(duration * sr))
+    start = round(offset * sr)
+    stop = None if duration is None else start + round(duration * sr)
     return y[:, start:stop], sr
 
 
 def _sf_decode(p: Path, *, offset: float, duration: float | None) -> tuple[np.ndarray, int]:
     with sf.SoundFile(str(p)) as f:
         sr = f.samplerate
-        start = int(round(offset * sr))
+        start = round(offset * sr)
         if start:
             f.seek(min(start, f.frames))
-        frames = -1 if duration is None else int(round(duration * sr))
+        frames = -1 if duration is None else round(duration * sr)
         y = f.read(frames=frames, dtype="float32", always_2d=True)
     return np.ascontiguousarray(y.T), sr
 
@@ -262,7 +266,7 @@ def iter_blocks(
     out_sr = sample_rate or info.sample_rate
     channels = 1 if mono else info.channels
     rs = StreamResampler(info.sample_rate, out_sr, channels=channels)
-    block_in = max(1, int(math.ceil(block_seconds * info.sample_rate)))
+    block_in = max(1, math.ceil(block_seconds * info.sample_rate))
 
     def _emit(raw: np.ndarray, last: bool) -> np.ndarray:
         if not np.isfinite(raw).all():

@@ -1,8 +1,8 @@
 """The canonical emotion vocabulary and each corpus's mapping onto it.
 
-Every corpus names its emotions its own way (TESS ``ps``, EmoDB ``W``, IEMOCAP ``exc``). The manifest
-keeps the corpus's own name in ``raw_label`` and the canonical name in ``label``, so that models
-trained on one corpus can be tested on another, and so that users pick label subsets by one name.
+Every corpus names its emotions its own way (TESS ``ps``, EmoDB ``W``, IEMOCAP ``exc``). The
+manifest keeps the corpus's own name in ``raw_label`` and the canonical name in ``label``, so that
+models trained on one corpus can be tested on another, and users pick label subsets by one name.
 """
 
 from __future__ import annotations

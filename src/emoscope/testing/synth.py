@@ -14,7 +14,7 @@ __all__ = ["chirp", "noise", "speechlike", "tone", "write_audio"]
 def tone(freq: float = 440.0, *, seconds: float = 1.0, sr: int = 16000,
          amplitude: float = 0.5) -> np.ndarray:
     """A sine tone. Returns np.ndarray [shape=(round(seconds*sr),)], float32."""
-    t = np.arange(int(round(seconds * sr))) / sr
+    t = np.arange(round(seconds * sr)) / sr
     return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
 
 
@@ -22,13 +22,13 @@ def noise(*, seconds: float = 1.0, sr: int = 16000, amplitude: float = 0.1,
           seed: int = 0) -> np.ndarray:
     """White Gaussian noise with standard deviation ``amplitude``. Shape (n,), float32."""
     rng = np.random.default_rng(seed)
-    return (amplitude * rng.standard_normal(int(round(seconds * sr)))).astype(np.float32)
+    return (amplitude * rng.standard_normal(round(seconds * sr))).astype(np.float32)
 
 
 def chirp(f0: float = 100.0, f1: float = 4000.0, *, seconds: float = 1.0, sr: int = 16000,
           amplitude: float = 0.5) -> np.ndarray:
     """A linear sweep from ``f0`` to ``f1`` Hz. Shape (n,), float32."""
-    t = np.arange(int(round(seconds * sr))) / sr
+    t = np.arange(round(seconds * sr)) / sr
     phase = 2 * np.pi * (f0 * t + (f1 - f0) * t**2 / (2 * seconds))
     return (amplitude * np.sin(phase)).astype(np.float32)
 
@@ -41,7 +41,7 @@ def speechlike(*, seconds: float = 1.5, sr: int = 16000, f0: float = 180.0,
     speech by a trained VAD (use real recordings for that). Shape (n,), float32.
     """
     rng = np.random.default_rng(seed)
-    n = int(round(seconds * sr))
+    n = round(seconds * sr)
     t = np.arange(n) / sr
     pitch = f0 * (1 + 0.15 * np.sin(2 * np.pi * 0.7 * t + rng.uniform(0, np.pi)))
     phase = 2 * np.pi * np.cumsum(pitch) / sr

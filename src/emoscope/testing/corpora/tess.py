@@ -12,7 +12,7 @@ FOLDER_NAMES = {"ps": "pleasant_surprise"}
 
 def make_tess(root: str | Path, *, words: tuple[str, ...] = ("back", "bar", "base"),
               ext: str = ".wav", seconds: float = 0.4) -> Path:
-    """TESS layout: ``TESS Toronto emotional speech set data/<SPK>_<emotion>/<SPK>_<word>_<emotion>``.
+    """TESS layout: ``<top>/<SPK>_<emotion>/<SPK>_<word>_<emotion>.<ext>``.
 
     Folder spellings vary as in real copies (``OAF_Fear``, ``YAF_pleasant_surprise``), and the
     original's ``OA_<word>_neutral`` typo is reproduced for the first word. Returns the corpus root.

@@ -1,0 +1,167 @@
+"""The ``emoscope`` command: a thin layer that parses arguments and calls the library.
+
+Every error emoscope raises on purpose is printed as one line (``error: ...``) with exit code 1;
+usage errors exit with 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from emoscope import __version__
+from emoscope.errors import EmoscopeError
+
+app = typer.Typer(
+    name="emoscope",
+    help="Speech emotion recognition: check corpora, build honest evaluation folds, and more.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"emoscope {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Speech emotion recognition: check corpora, build honest evaluation folds, and more."""
+
+
+def _parse_options(pairs: list[str] | None) -> dict[str, Any]:
+    """``key=value`` pairs (values parsed as YAML scalars/lists) into a dict."""
+    import yaml
+
+    opts: dict[str, Any] = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise typer.BadParameter(f"expected key=value, got {pair!r}")
+        k, v = pair.split("=", 1)
+        opts[k.strip().replace("-", "_")] = yaml.safe_load(v)
+    return opts
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+@app.command()
+def doctor(
+    folder: Annotated[Path, typer.Argument(help="A corpus folder.")],
+    corpus: Annotated[str | None, typer.Option(
+        "--corpus", "-c", help="Read the folder as this corpus (see `emoscope corpora`); "
+                               "detected when omitted.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Write the full report as JSON.")] = False,
+    workers: Annotated[int | None, typer.Option(
+        help="Decoding threads (default: all CPUs).")] = None,
+    silence_db: Annotated[float, typer.Option(help="Peak level (dBFS) below which a file is "
+                                                   "silent.")] = -60.0,
+    clip_fraction: Annotated[float, typer.Option(help="Fraction of full-scale samples above "
+                                                      "which a file is clipped.")] = 0.001,
+    option: Annotated[list[str] | None, typer.Option(
+        "--option", "-o", help="Corpus loader option key=value (repeatable), "
+                               "e.g. -o vocal_channel=song.")] = None,
+    strict: Annotated[bool, typer.Option(help="Exit with status 1 when any problem is "
+                                              "found.")] = False,
+) -> None:
+    """Check a corpus folder before training on it.
+
+    Reports unreadable, empty, truncated, silent, clipped and duplicate files, unusual sample
+    rates and channel counts, formats that do not match their extension, files that break the
+    corpus's naming scheme, and label/speaker counts.
+    """
+    from emoscope.doctor import InspectOptions, check_corpus, render_report
+
+    opts = InspectOptions(silence_dbfs=silence_db, clip_fraction=clip_fraction)
+    report = check_corpus(folder, corpus=corpus, options=opts, workers=workers,
+                          progress=not as_json, corpus_options=_parse_options(option))
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        render_report(report, console=out)
+    if strict and report.problems:
+        raise typer.Exit(1)
+
+
+@app.command("corpora")
+def list_corpora() -> None:
+    """List the corpora emoscope can read, with their licences."""
+    from rich.table import Table
+
+    from emoscope import corpora
+
+    t = Table()
+    for col in ("name", "description", "licence"):
+        t.add_column(col)
+    for name in corpora.available():
+        spec = corpora.get(name)
+        t.add_row(name, spec.description, spec.licence)
+    out.print(t)
+
+
+@app.command()
+def manifest(
+    folder: Annotated[Path, typer.Argument(help="A corpus folder (or, for --corpus manifest, "
+                                                "a CSV/JSON file).")],
+    corpus: Annotated[str, typer.Option("--corpus", "-c", help="Corpus name.")],
+    output: Annotated[Path | None, typer.Option("--out", help="Write CSV (or .json) here; "
+                                                               "stdout when omitted.")] = None,
+    labels: Annotated[str | None, typer.Option(help="Comma-separated labels to keep.")] = None,
+    option: Annotated[list[str] | None, typer.Option(
+        "--option", "-o", help="Corpus loader option key=value (repeatable).")] = None,
+) -> None:
+    """Write a corpus's manifest (one row per utterance) as CSV or JSON."""
+    from emoscope import corpora
+
+    df = corpora.load(corpus, folder, labels=labels.split(",") if labels else None,
+                      **_parse_options(option))
+    if output is None:
+        df.to_csv(sys.stdout, index=False)
+    elif output.suffix.lower() == ".json":
+        df.to_json(output, orient="records", indent=2)
+    else:
+        df.to_csv(output, index=False)
+    for path, reason in df.attrs.get("skipped", []):
+        err.print(f"skipped {path}: {reason}", highlight=False)
+    if output is not None:
+        err.print(f"wrote {len(df)} rows to {output}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``emoscope`` console script."""
+    try:
+        rc = app(args=argv, standalone_mode=False)
+    except EmoscopeError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        return 1
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        err.print("aborted")
+        return 130
+    except Exception as exc:
+        # usage errors of typer's bundled click: print them as click would, exit 2
+        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
+            exc.show()
+            return exc.exit_code
+        raise
+    return rc if isinstance(rc, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
