@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from emoscope.audio.formats import MEDIA_EXTENSIONS
-from emoscope.corpora.labels import Emotion, canonical_emotion, resolve_labels
+from emoscope.corpora.labels import Emotion, Gender, canonical_emotion, resolve_labels
 from emoscope.errors import CorpusError
 from emoscope.registry import Registry
 
@@ -148,11 +148,12 @@ def make_manifest(
     df["speaker"] = df["speaker"].astype(str)
     rest = [c for c in df.columns if c not in MANIFEST_COLUMNS]
     df = df[list(MANIFEST_COLUMNS) + rest].sort_values("id", kind="stable").reset_index(drop=True)
+    present = set(df["label"])
+    ordered = [lab for lab in dict.fromkeys(labels) if lab in present]
     df.attrs.update(
         corpus=corpus,
         root=str(Path(root).resolve()),
-        labels=[lab for lab in labels if lab in set(df["label"])]
-        or sorted(set(df["label"])),
+        labels=ordered + sorted(present - set(ordered)),
         skipped=list(skipped or []),
     )
     return validate_manifest(df)
@@ -164,7 +165,8 @@ def validate_manifest(df: pd.DataFrame) -> pd.DataFrame:
     Raises
     ------
     CorpusError
-        Missing columns, empty or duplicate ids, missing labels or speakers.
+        Missing columns, empty or duplicate ids, missing labels or speakers, a label outside the
+        canonical vocabulary, a gender other than male/female/unknown.
     """
     missing = [c for c in MANIFEST_COLUMNS if c not in df.columns]
     if missing:
@@ -177,6 +179,14 @@ def validate_manifest(df: pd.DataFrame) -> pd.DataFrame:
     for col in ("label", "speaker", "path"):
         if df[col].isna().any():
             raise CorpusError(f"manifest has rows without a {col}")
+    bad = set(df["label"]) - set(Emotion._value2member_map_)
+    if bad:
+        raise CorpusError(f"manifest has label(s) outside the canonical vocabulary: "
+                          f"{', '.join(sorted(map(str, bad)))}")
+    bad = set(df["gender"].fillna("unknown")) - set(Gender._value2member_map_)
+    if bad:
+        raise CorpusError(f"manifest has gender value(s) {sorted(map(str, bad))}; "
+                          "use male, female or unknown")
     return df
 
 
@@ -248,7 +258,8 @@ def load(
     labels : iterable of str, optional
         Keep only these labels (see :func:`select_labels`).
     label_map : mapping, optional
-        Merge labels first, e.g. ``{"excited": "happy"}``.
+        Merge labels first, e.g. ``{"excited": "happy"}``. (Loaders that map a user's own label
+        names take that mapping as ``raw_label_map``.)
     **options
         Corpus-specific options, documented on each ``prepare_<corpus>`` function.
 

@@ -46,6 +46,8 @@ STATEMENTS = {"01": "Kids are talking by the door", "02": "Dogs are sitting by t
 
 def _choice(value: str | Iterable[str], allowed: Iterable[str], what: str) -> set[str]:
     vals = {value} if isinstance(value, str) else set(value)
+    if not vals:
+        raise ConfigError(f"choose at least one RAVDESS {what} from {sorted(allowed)}")
     bad = vals - set(allowed)
     if bad:
         raise ConfigError(f"unknown RAVDESS {what} {sorted(bad)}; choose from {sorted(allowed)}")
@@ -109,6 +111,6 @@ def prepare_ravdess(
     for row in by_key.values():
         audio, video = row.pop("audio"), row.pop("video")
         rows.append(dict(row, path=audio or video, modality="audio" if audio else "audio-visual",
-                         video_path=None if video is None else str(video)))
+                         video_path=None if video is None else str(video.resolve())))
     return make_manifest(rows, corpus="ravdess", root=root, label_map=LABEL_MAP,
                          labels=LABEL_MAP.values(), skipped=skipped)
