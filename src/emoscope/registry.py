@@ -37,12 +37,13 @@ class Registry(Generic[T]):
         """Decorator that registers its target under ``name`` (and ``aliases``)."""
 
         def deco(obj: T) -> T:
-            key = self._norm(name)
-            if key in self._items or key in self._aliases:
-                raise ConfigError(f"{self.kind} {name!r} is registered twice")
-            self._items[key] = obj
-            for alias in aliases:
-                self._aliases[self._norm(alias)] = key
+            keys = [self._norm(name), *(self._norm(a) for a in aliases)]
+            taken = [k for k in keys if k in self._items or k in self._aliases]
+            if taken or len(set(keys)) != len(keys):
+                raise ConfigError(f"{self.kind} name(s) {taken or keys} registered twice")
+            self._items[keys[0]] = obj
+            for alias in keys[1:]:
+                self._aliases[alias] = keys[0]
             return obj
 
         return deco

@@ -30,3 +30,6 @@ def test_double_registration_is_refused():
     reg.register("a")(1)
     with pytest.raises(ConfigError):
         reg.register("A")(2)
+    with pytest.raises(ConfigError):  # an alias may not shadow a name
+        reg.register("b", aliases=("a",))(3)
+    assert reg.get("a") == 1 and "b" not in reg

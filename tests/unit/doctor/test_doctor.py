@@ -20,7 +20,7 @@ SR = 16000
 def seeded(tmp_path):
     """A fake TESS with one file of each problem, named by the TESS scheme."""
     root = make_tess(tmp_path / "TESS", words=("back", "bar"))
-    d = root / "TESS Toronto emotional speech set data" / "YAF_angry"
+    d = root / "TESS_Toronto_emotional_speech_set_data" / "YAF_angry"
     (d / "YAF_empty_angry.wav").write_bytes(b"")
     (d / "YAF_text_angry.wav").write_text("not audio\n" * 50)
     write_audio(d / "YAF_quiet_angry.wav", np.zeros(SR, np.float32), SR)

@@ -17,7 +17,7 @@ def make_tess(root: str | Path, *, words: tuple[str, ...] = ("back", "bar", "bas
     Folder spellings vary as in real copies (``OAF_Fear``, ``YAF_pleasant_surprise``), and the
     original's ``OA_<word>_neutral`` typo is reproduced for the first word. Returns the corpus root.
     """
-    base = Path(root) / "TESS Toronto emotional speech set data"
+    base = Path(root) / "TESS_Toronto_emotional_speech_set_data"
     for spk in ("OAF", "YAF"):
         for emo in EMOTIONS:
             folder = f"{spk}_{FOLDER_NAMES.get(emo, emo)}"

@@ -1,0 +1,144 @@
+"""Evaluation protocols: turn a manifest into folds of train, validation and test ids.
+
+>>> from emoscope import corpora, protocols
+>>> df = corpora.load("ravdess", "../shared/data/RAVDESS")                       # doctest: +SKIP
+>>> p = protocols.build("speaker-kfold", df, k=6, seed=0, valid_fraction=0.1)    # doctest: +SKIP
+>>> p = protocols.predefined(df, "ravdess-si6",
+...                          path="../shared/benchmarks/protocols.json")         # doctest: +SKIP
+>>> print(p)                                                                      # doctest: +SKIP
+
+Protocols are speaker-independent by default; the ``random`` protocol (and any other whose test
+speakers also train) is *leaky* and says ``LEAKY: speakers shared between train and test`` in
+everything it prints. Every builder takes ``valid_fraction`` or ``valid_speakers`` for a validation
+set drawn from the training speakers only (see :mod:`emoscope.protocols.splits`), and runs
+:func:`check_fold` on every fold it makes.
+
+Adding a protocol means adding one module here whose builder is decorated with
+:func:`register_protocol`; it is imported automatically.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from typing import Any
+
+import pandas as pd
+
+from emoscope.errors import ConfigError
+from emoscope.protocols.balance import class_weights, oversample, undersample
+from emoscope.protocols.base import (
+    LEAKY_WARNING,
+    PROTOCOLS,
+    Fold,
+    Protocol,
+    ProtocolSpec,
+    check_fold,
+    register_protocol,
+)
+from emoscope.protocols.splits import FALLBACK_VALID_FRACTION
+
+_INFRASTRUCTURE = {"base", "balance", "splits"}
+for _mod in pkgutil.iter_modules(__path__):
+    if _mod.name not in _INFRASTRUCTURE and not _mod.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_mod.name}")
+
+from emoscope.protocols.cross import cross_corpus  # noqa: E402
+from emoscope.protocols.kfold import speaker_kfold  # noqa: E402
+from emoscope.protocols.loso import leave_one_speaker_out  # noqa: E402
+from emoscope.protocols.protocol_file import load_protocols, predefined  # noqa: E402
+from emoscope.protocols.random_folds import random_split  # noqa: E402
+from emoscope.protocols.session import leave_one_session_out  # noqa: E402
+
+
+def available() -> list[str]:
+    """Names of every registered protocol kind."""
+    return PROTOCOLS.names()
+
+
+def get(kind: str) -> ProtocolSpec:
+    """The registered :class:`ProtocolSpec` of ``kind`` (a name or an alias)."""
+    return PROTOCOLS.get(kind)
+
+
+def describe() -> dict[str, str]:
+    """Protocol kind -> one-line description, for listings."""
+    return {name: PROTOCOLS.get(name).description for name in PROTOCOLS.names()}
+
+
+def options(kind: str) -> dict[str, Any]:
+    """The options protocol ``kind`` takes, with their defaults.
+
+    Required options (``predefined``'s ``name``) have the default ``inspect.Parameter.empty``.
+    """
+    sig = inspect.signature(PROTOCOLS.get(kind).build)
+    return {n: p.default for n, p in list(sig.parameters.items())[1:]}
+
+
+def build(kind: str, manifest: pd.DataFrame, **options: Any) -> Protocol:
+    """Build protocol ``kind`` on ``manifest``.
+
+    Parameters
+    ----------
+    kind : str
+        A registered kind or alias: ``random``, ``speaker-kfold``, ``loso``, ``loso-session``,
+        ``predefined``, ``cross-corpus``; see :func:`available`.
+    manifest : pd.DataFrame
+        A manifest (see :mod:`emoscope.corpora.base`).
+    **options
+        The builder's keyword options (see :func:`options`), e.g. ``k=5, seed=0``,
+        ``valid_fraction=0.1``, or for ``predefined`` ``name="ravdess-si6", path=...``.
+
+    Returns
+    -------
+    Protocol
+
+    Raises
+    ------
+    UnknownNameError
+        ``kind`` is not registered.
+    ConfigError
+        An option the builder does not take, a required option missing, or a bad value.
+    ProtocolError
+        The folds cannot be built from this manifest.
+    """
+    spec = PROTOCOLS.get(kind)
+    params = list(inspect.signature(spec.build).parameters.values())[1:]
+    known = {p.name for p in params}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ConfigError(f"protocol {spec.name!r} has no option(s) {', '.join(unknown)}; "
+                          f"it takes {', '.join(sorted(known))}")
+    required = [p.name for p in params
+                if p.default is inspect.Parameter.empty and p.name not in options]
+    if required:
+        raise ConfigError(f"protocol {spec.name!r} needs the option(s) {', '.join(required)}")
+    return spec.build(manifest, **options)
+
+
+__all__ = [
+    "FALLBACK_VALID_FRACTION",
+    "LEAKY_WARNING",
+    "PROTOCOLS",
+    "Fold",
+    "Protocol",
+    "ProtocolSpec",
+    "available",
+    "build",
+    "check_fold",
+    "class_weights",
+    "cross_corpus",
+    "describe",
+    "get",
+    "leave_one_session_out",
+    "leave_one_speaker_out",
+    "load_protocols",
+    "options",
+    "oversample",
+    "predefined",
+    "random_split",
+    "register_protocol",
+    "speaker_kfold",
+    "undersample",
+]
