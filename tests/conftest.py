@@ -15,6 +15,6 @@ PROTOCOLS_JSON = SHARED / "benchmarks" / "protocols.json"
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data``; tests that need it are skipped when it is absent."""
-    if not (DATA / "TESS").is_dir() or not (DATA / "RAVDESS").is_dir():
+    if not (DATA / "TESS").is_dir() or not (DATA / "RAVDESS").is_dir():  # both or skip
         pytest.skip("../shared/data (TESS and RAVDESS) is not present")
     return DATA

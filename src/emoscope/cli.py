@@ -142,6 +142,101 @@ def manifest(
         err.print(f"wrote {len(df)} rows to {output}")
 
 
+@app.command("protocols")
+def list_protocols(
+    protocols_file: Annotated[Path | None, typer.Option(
+        "--file", help="A protocols JSON (default: $EMOSCOPE_PROTOCOLS, else the shipped "
+                       "standard protocols).")] = None,
+) -> None:
+    """List the protocol kinds and the named benchmark protocols."""
+    from rich.table import Table
+
+    from emoscope import protocols
+
+    t = Table(title="protocol kinds (emoscope folds --protocol KIND)", title_justify="left")
+    t.add_column("kind")
+    t.add_column("description")
+    t.add_column("options")
+    for kind, desc in protocols.describe().items():
+        import inspect
+
+        opts = ", ".join(k if v is inspect.Parameter.empty else f"{k}={v}"
+                         for k, v in protocols.options(kind).items())
+        t.add_row(kind, desc, opts)
+    out.print(t)
+    t = Table(title="named protocols (emoscope folds --protocol NAME)", title_justify="left")
+    for col in ("name", "corpus", "kind", "note"):
+        t.add_column(col)
+    for name, spec in protocols.load_protocols(protocols_file).items():
+        t.add_row(name, str(spec.get("corpus", "")), str(spec.get("kind", "")),
+                  str(spec.get("note", "")))
+    out.print(t)
+
+
+@app.command()
+def folds(
+    folder: Annotated[Path, typer.Argument(help="The corpus folder (the training corpus for "
+                                                "cross-corpus).")],
+    corpus: Annotated[str, typer.Option("--corpus", "-c", help="Corpus name.")],
+    protocol: Annotated[str, typer.Option(
+        "--protocol", "-p", help="A protocol kind (random, speaker-kfold, loso, loso-session, "
+                                 "cross-corpus) or a named protocol (ravdess-si6, ...).")],
+    protocols_file: Annotated[Path | None, typer.Option(
+        "--protocols-file", help="JSON with named protocols (default: $EMOSCOPE_PROTOCOLS, "
+                                 "else the shipped standard protocols).")] = None,
+    test_folder: Annotated[Path | None, typer.Option(
+        help="cross-corpus: the test corpus folder.")] = None,
+    test_corpus: Annotated[str | None, typer.Option(
+        help="cross-corpus: the test corpus name.")] = None,
+    labels: Annotated[str | None, typer.Option(help="Comma-separated labels to keep.")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", "-s", help="Protocol option key=value (repeatable), e.g. -s k=6 -s "
+                            "valid_fraction=0.1.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--out", help="Write the folds, with every id, as JSON.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the folds as JSON.")] = False,
+) -> None:
+    """Build evaluation folds for a corpus and show them (speaker-independent by default)."""
+    import pandas as pd
+
+    from emoscope import corpora, protocols
+
+    keep = labels.split(",") if labels else None
+    df = corpora.load(corpus, folder, labels=keep)
+    opts = _parse_options(set_)
+    kinds = set(protocols.available())
+    is_kind = protocol in kinds or protocol.replace("_", "-") in kinds or _is_alias(protocol)
+    if is_kind and protocols.get(protocol).name == "cross-corpus":
+        if test_folder is None or test_corpus is None:
+            raise typer.BadParameter("cross-corpus needs --test-folder and --test-corpus")
+        other = corpora.load(test_corpus, test_folder, labels=keep)
+        merged = pd.concat([df, other], ignore_index=True)
+        opts.setdefault("train_corpus", df.attrs["corpus"])
+        opts.setdefault("test_corpus", other.attrs["corpus"])
+        result = protocols.build("cross-corpus", merged, **opts)
+    elif is_kind:
+        result = protocols.build(protocol, df, **opts)
+    else:
+        result = protocols.predefined(df, protocol, path=protocols_file, **opts)
+    if output is not None:
+        output.write_text(json.dumps(result.to_dict(ids=True), indent=2, default=str) + "\n")
+        err.print(f"wrote {len(result.folds)} fold(s) to {output}")
+    if as_json:
+        _print_json(result.to_dict(ids=False))
+    else:
+        print(result.summary())
+
+
+def _is_alias(name: str) -> bool:
+    from emoscope import protocols
+
+    try:
+        protocols.get(name)
+    except EmoscopeError:
+        return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``emoscope`` console script."""
     try:

@@ -103,3 +103,14 @@ def test_tess_random_80_20(tess):
     assert set(lab.loc[list(fold.test)].value_counts()) <= {79, 80, 81}
     again = protocols.predefined(tess, "tess-random-80-20", path=PROTOCOLS_JSON)
     assert again.fingerprint == p.fingerprint
+
+
+def test_shipped_protocols_match_the_shared_file():
+    import json
+
+    from emoscope.protocols.protocol_file import STANDARD_PROTOCOLS
+
+    shared = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "protocols.json"
+    if not shared.is_file():
+        pytest.skip("../shared/benchmarks/protocols.json is absent")
+    assert json.loads(STANDARD_PROTOCOLS.read_text()) == json.loads(shared.read_text())

@@ -58,3 +58,38 @@ def test_manifest_command(tmp_path, capsys):
 
 def test_typer_is_used_for_parsing():
     assert isinstance(app, typer.Typer)
+
+
+def test_folds_command_named_and_kind(tmp_path, capsys):
+    import json
+
+    from emoscope.testing.corpora.ravdess import make_ravdess
+    from emoscope.testing.corpora.tess import make_tess
+
+    rav = make_ravdess(tmp_path / "r", actors=tuple(range(1, 7)), emotions=(1, 3, 5))
+    out = tmp_path / "folds.json"
+    assert main(["folds", str(rav), "-c", "ravdess", "-p", "speaker-kfold", "-s", "k=3",
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "3 folds" in text and "speaker-independent" in text
+    data = json.loads(out.read_text())
+    tested = [i for f in data["folds"] for i in f["test"]]
+    assert len(tested) == len(set(tested)) == 6 * 10
+
+    tess = make_tess(tmp_path / "t", words=("back", "bar", "base", "bath", "bean"))
+    assert main(["folds", str(tess), "-c", "tess", "-p", "tess-random-80-20", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["leaky"] is True and d["warning"].startswith("LEAKY")
+    assert main(["folds", str(tess), "-c", "tess", "-p", "tess-cross-speaker"]) == 0
+    assert "OAF" in capsys.readouterr().out
+    assert main(["folds", str(tess), "-c", "tess", "-p", "cross-corpus", "--test-folder",
+                 str(rav), "--test-corpus", "ravdess"]) == 0
+    assert "train tess, test ravdess" in capsys.readouterr().out
+    assert main(["folds", str(tess), "-c", "tess", "-p", "no-such-protocol"]) == 1
+    assert "unknown protocol" in capsys.readouterr().err
+
+
+def test_protocols_command(capsys):
+    assert main(["protocols"]) == 0
+    text = capsys.readouterr().out
+    assert "speaker-kfold" in text and "ravdess-si6" in text

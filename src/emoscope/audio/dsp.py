@@ -7,7 +7,10 @@ import soxr
 
 from emoscope.errors import AudioError
 
-__all__ = ["StreamResampler", "resample", "to_mono"]
+__all__ = ["MAX_CHANNELS", "StreamResampler", "resample", "to_mono"]
+
+#: More channels than this means the array is probably (n, channels), not (channels, n).
+MAX_CHANNELS = 64
 
 
 def to_mono(y: np.ndarray) -> np.ndarray:
@@ -23,8 +26,9 @@ def to_mono(y: np.ndarray) -> np.ndarray:
     """
     if y.ndim == 1:
         return y
-    if y.ndim != 2:
-        raise AudioError(f"expected a waveform of shape (n,) or (channels, n), got {y.shape}")
+    if y.ndim != 2 or y.shape[0] > MAX_CHANNELS:  # (n, channels) would average over time
+        raise AudioError(f"expected a waveform of shape (n,) or (channels, n) with at most "
+                         f"{MAX_CHANNELS} channels, got {y.shape}")
     return y.mean(axis=0, dtype=np.float64).astype(y.dtype, copy=False)
 
 
@@ -64,6 +68,9 @@ class StreamResampler:
     """
 
     def __init__(self, orig_sr: int, target_sr: int, *, channels: int = 1) -> None:
+        if orig_sr <= 0 or target_sr <= 0 or channels <= 0:
+            raise AudioError(f"sample rates and channels must be positive, got {orig_sr} -> "
+                             f"{target_sr} Hz, {channels} channel(s)")
         self.orig_sr, self.target_sr, self.channels = orig_sr, target_sr, channels
         self._stream = (
             None

@@ -24,7 +24,7 @@ import soundfile as sf
 
 from emoscope.audio.dsp import StreamResampler, resample, to_mono
 from emoscope.audio.formats import sniff_format
-from emoscope.errors import AudioDecodeError, AudioTooLongError, EmptyAudioError
+from emoscope.errors import AudioDecodeError, AudioTooLongError, ConfigError, EmptyAudioError
 
 __all__ = ["AudioInfo", "audio_info", "iter_blocks", "load_audio"]
 
@@ -212,6 +212,10 @@ def load_audio(
     AudioTooLongError
         Longer than ``max_duration``.
     """
+    if offset < 0 or (duration is not None and duration <= 0) or (
+            max_duration is not None and max_duration <= 0):
+        raise ConfigError(f"offset must be >= 0 and durations > 0 (got offset={offset}, "
+                          f"duration={duration}, max_duration={max_duration})")
     p = _check_file(path)
     if max_duration is not None:
         info = audio_info(p)
@@ -261,6 +265,8 @@ def iter_blocks(
     ------
     np.ndarray [shape=(n,) if mono else (channels, n)], float32
     """
+    if block_seconds <= 0:
+        raise ConfigError(f"block_seconds must be positive, got {block_seconds}")
     p = _check_file(path)
     info = audio_info(p)
     out_sr = sample_rate or info.sample_rate

@@ -66,19 +66,22 @@ ENV_VAR = "EMOSCOPE_PROTOCOLS"
 KINDS = ("speaker-folds", "random-stratified")
 
 
+#: The benchmark protocols shipped with emoscope (``ravdess-si6``, ``tess-cross-speaker``,
+#: ``tess-random-80-20``): the same definitions as the project's ``benchmarks/protocols.json``.
+STANDARD_PROTOCOLS = Path(__file__).with_name("standard.json")
+
+
 def protocols_path(path: str | os.PathLike[str] | None = None) -> Path:
-    """The protocols file to read: ``path``, else ``$EMOSCOPE_PROTOCOLS``.
+    """The protocols file to read: ``path``, else ``$EMOSCOPE_PROTOCOLS``, else the shipped
+    :data:`STANDARD_PROTOCOLS`.
 
     Raises
     ------
     ConfigError
-        Neither is given, or the file does not exist.
+        The file does not exist.
     """
     if path is None:
-        env = os.environ.get(ENV_VAR, "").strip()
-        if not env:
-            raise ConfigError(f"no protocols file: pass path= or set {ENV_VAR}")
-        path = env
+        path = os.environ.get(ENV_VAR, "").strip() or STANDARD_PROTOCOLS
     p = Path(path).expanduser()
     if not p.is_file():
         raise ConfigError(f"{p}: no such protocols file")
@@ -91,7 +94,8 @@ def load_protocols(path: str | os.PathLike[str] | None = None) -> dict[str, dict
     Parameters
     ----------
     path : str or PathLike, optional
-        The JSON file; ``$EMOSCOPE_PROTOCOLS`` when omitted.
+        The JSON file; ``$EMOSCOPE_PROTOCOLS``, else the shipped standard protocols, when
+        omitted.
 
     Raises
     ------

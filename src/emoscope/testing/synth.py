@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from emoscope.errors import ConfigError
+
 __all__ = ["chirp", "noise", "speechlike", "tone", "write_audio"]
 
 
@@ -62,7 +64,7 @@ def write_audio(path: str | os.PathLike[str], y: np.ndarray, sr: int = 16000, *,
     data = y.T if y.ndim == 2 else y
     if format is None and p.suffix.lower() not in (".wav", ".flac", ".ogg", ".aiff", ".aif",
                                                    ".mp3", ".opus"):
-        raise ValueError(f"cannot infer a format from {p.suffix!r}; pass format=")
+        raise ConfigError(f"cannot infer a format from {p.suffix!r}; pass format=")
     if format is None and p.suffix.lower() == ".opus":
         format, subtype = "OGG", subtype or "OPUS"
     sf.write(str(p), data, sr, format=format, subtype=subtype)

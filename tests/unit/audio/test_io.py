@@ -6,8 +6,22 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from emoscope.audio import audio_info, iter_blocks, load_audio, resample, sniff_format, to_mono
-from emoscope.errors import AudioDecodeError, AudioError, AudioTooLongError, EmptyAudioError
+from emoscope.audio import (
+    StreamResampler,
+    audio_info,
+    iter_blocks,
+    load_audio,
+    resample,
+    sniff_format,
+    to_mono,
+)
+from emoscope.errors import (
+    AudioDecodeError,
+    AudioError,
+    AudioTooLongError,
+    ConfigError,
+    EmptyAudioError,
+)
 from emoscope.testing import chirp, tone, write_audio
 from emoscope.testing.media import write_video
 
@@ -117,9 +131,22 @@ def test_blocks_from_video(tmp_path):
     assert abs(len(joined) - 2 * SR) < 0.1 * SR
 
 
+def test_bad_options_raise_our_errors(tmp_path):
+    p = write_audio(tmp_path / "a.wav", tone(), SR)
+    for kwargs in ({"offset": -0.5}, {"duration": -1.0}, {"max_duration": 0}):
+        with pytest.raises(ConfigError):
+            load_audio(p, **kwargs)
+    with pytest.raises(ConfigError):
+        list(iter_blocks(p, block_seconds=0))
+    with pytest.raises(AudioError):
+        StreamResampler(0, 16000)
+
+
 def test_to_mono_and_resample_reject_bad_shapes():
     with pytest.raises(AudioError):
         to_mono(np.zeros((2, 2, 2), np.float32))
+    with pytest.raises(AudioError):  # (n, channels) is refused, not averaged over time
+        to_mono(np.zeros((100, 2), np.float32))
     with pytest.raises(AudioError):
         resample(np.zeros(10, np.float32), 0, 16000)
 

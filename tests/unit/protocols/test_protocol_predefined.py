@@ -141,9 +141,14 @@ def test_env_var_names_the_file(ravdess, path, monkeypatch):
     assert len(protocols.predefined(ravdess, "ravdess-fake").folds) == 2
 
 
-def test_no_file_anywhere(ravdess, monkeypatch):
+def test_standard_protocols_ship_with_the_package(ravdess, monkeypatch):
+    from emoscope.protocols.protocol_file import STANDARD_PROTOCOLS
+
     monkeypatch.delenv(ENV_VAR, raising=False)
-    with pytest.raises(ConfigError, match=ENV_VAR):
+    assert set(protocols.load_protocols()) >= {"ravdess-si6", "tess-cross-speaker",
+                                                "tess-random-80-20"}
+    assert STANDARD_PROTOCOLS.is_file()
+    with pytest.raises(UnknownNameError, match="ravdess-fake"):
         protocols.predefined(ravdess, "ravdess-fake")
 
 
