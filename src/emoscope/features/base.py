@@ -1,0 +1,191 @@
+"""Feature extractors: small classes with a config dataclass, registered by name.
+
+An extractor turns a mono waveform into an array, deterministically:
+
+================ ============================== ===================================
+kind             shape                          examples
+================ ============================== ===================================
+``"vector"``     ``(dim,)``                     MFCC mean, eGeMAPS functionals
+``"sequence"``   ``(n_frames, dim)`` time-major MFCC+deltas, log-mel frames, SSL states
+``"image"``      ``(channels, height, width)``  the IEMOCAP study's spectrogram images
+================ ============================== ===================================
+
+>>> from emoscope import features
+>>> ext = features.create("logmel", n_mels=64)
+>>> x = ext(y, sr)                 # resampled to ext.config.sample_rate first   # doctest: +SKIP
+
+Writing a new feature means one file in this package with a ``@register_feature`` class; the
+package imports it automatically. The cache key covers the extractor's name, its ``version`` and
+every config field, so changing any of them never returns a stale array.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from emoscope.audio.dsp import resample, to_mono
+from emoscope.errors import AudioError, ConfigError, EmptyAudioError
+from emoscope.registry import Registry
+
+__all__ = [
+    "FEATURES",
+    "FeatureConfig",
+    "FeatureExtractor",
+    "create",
+    "register_feature",
+]
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Base of every extractor's config. Subclasses add their own (frozen, typed) fields.
+
+    Attributes
+    ----------
+    sample_rate : int
+        The rate the waveform is resampled to before extraction.
+    """
+
+    sample_rate: int = 16000
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict of every field."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureConfig:
+        """Build from a dict; unknown keys raise :class:`ConfigError` naming them."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ConfigError(f"{cls.__name__}: unknown option(s) {', '.join(unknown)}; "
+                              f"known: {', '.join(sorted(names))}")
+        try:
+            return cls(**data)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{cls.__name__}: {exc}") from None
+
+
+class FeatureExtractor(ABC):
+    """Base class: validates and resamples the input, then calls :meth:`extract`.
+
+    Subclasses set ``Config`` (a :class:`FeatureConfig` subclass), ``kind`` and, when the output
+    changes for the same config (a bug fix, a new default inside the code), bump ``version``.
+    """
+
+    name: ClassVar[str] = ""
+    Config: ClassVar[type[FeatureConfig]] = FeatureConfig
+    kind: ClassVar[str] = "vector"
+    version: ClassVar[str] = "1"
+
+    def __init__(self, config: FeatureConfig | None = None, **overrides: Any) -> None:
+        if config is None:
+            config = self.Config.from_dict(overrides)
+        elif overrides:
+            config = self.Config.from_dict({**config.to_dict(), **overrides})
+        if not isinstance(config, self.Config):
+            raise ConfigError(f"{type(self).__name__} needs a {self.Config.__name__}, "
+                              f"got {type(config).__name__}")
+        if config.sample_rate <= 0:
+            raise ConfigError(f"sample_rate must be positive, got {config.sample_rate}")
+        self.config = config
+        self.validate_config()
+
+    def validate_config(self) -> None:
+        """Raise :class:`ConfigError` for inconsistent options (override when needed)."""
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config.to_dict().items())
+        return f"{type(self).__name__}({args})"
+
+    def __call__(self, y: np.ndarray, sr: int) -> np.ndarray:
+        """Extract from a waveform at any rate.
+
+        Parameters
+        ----------
+        y : np.ndarray [shape=(n,) or (channels, n)]
+            Mixed down to mono, resampled to ``config.sample_rate``.
+        sr : int
+
+        Returns
+        -------
+        np.ndarray
+            float32, shape per :attr:`kind` (see the module docstring), finite.
+
+        Raises
+        ------
+        AudioError
+            Not a waveform, non-finite samples, or too short for this feature.
+        """
+        x = np.asarray(y)
+        if x.ndim not in (1, 2) or not np.issubdtype(x.dtype, np.floating):
+            raise AudioError(f"expected a float waveform of shape (n,) or (channels, n), got "
+                             f"{x.dtype} {x.shape}")
+        if x.shape[-1] == 0:
+            raise EmptyAudioError("empty waveform")
+        if sr <= 0:
+            raise AudioError(f"sample rate must be positive, got {sr}")
+        if not np.isfinite(x).all():
+            raise AudioError("waveform holds NaN or infinite samples")
+        x = to_mono(x.astype(np.float32, copy=False))
+        if sr != self.config.sample_rate:
+            x = resample(x, sr, self.config.sample_rate).astype(np.float32, copy=False)
+        out = np.asarray(self.extract(x), dtype=np.float32)
+        if not np.isfinite(out).all():
+            raise AudioError(f"{self.name}: the feature has non-finite values for this input")
+        return out
+
+    @abstractmethod
+    def extract(self, y: np.ndarray) -> np.ndarray:
+        """The feature of a mono float32 waveform already at ``config.sample_rate``."""
+
+    def feature_names(self) -> list[str] | None:
+        """Names of the output dimensions (vector features), or ``None``."""
+        return None
+
+    def cache_key(self) -> str:
+        """A stable hex digest of name, version and config: equal keys, equal outputs."""
+        spec = {"name": self.name, "version": self.version, "config": self.config.to_dict()}
+        blob = json.dumps(spec, sort_keys=True, default=str).encode()
+        return hashlib.blake2b(blob, digest_size=12).hexdigest()
+
+    def spec(self) -> dict[str, Any]:
+        """``{"name": ..., "config": {...}}``: enough to rebuild the extractor with
+        :func:`create` (stored in model bundles and cache folders)."""
+        return {"name": self.name, "version": self.version, "config": self.config.to_dict()}
+
+
+#: Every registered feature extractor class, by name.
+FEATURES: Registry[type[FeatureExtractor]] = Registry("feature")
+
+
+def register_feature(
+    name: str, *, aliases: tuple[str, ...] = ()
+) -> Callable[[type[FeatureExtractor]], type[FeatureExtractor]]:
+    """Class decorator: register a :class:`FeatureExtractor` subclass as ``name``."""
+
+    def deco(cls: type[FeatureExtractor]) -> type[FeatureExtractor]:
+        if not (isinstance(cls, type) and issubclass(cls, FeatureExtractor)):
+            raise ConfigError(f"{cls!r} is not a FeatureExtractor subclass")
+        cls.name = name
+        FEATURES.register(name, aliases=aliases)(cls)
+        return cls
+
+    return deco
+
+
+def create(name: str | dict[str, Any], **config: Any) -> FeatureExtractor:
+    """Build a registered extractor: ``create("mfcc-mean", n_mfcc=40)``, or from a
+    :meth:`FeatureExtractor.spec` dict."""
+    if isinstance(name, dict):
+        spec = name
+        return create(spec["name"], **{**spec.get("config", {}), **config})
+    return FEATURES.get(name)(**config)
