@@ -17,6 +17,8 @@ from emoscope.features.base import (
     create,
     register_feature,
 )
+from emoscope.features.cache import FeatureCache, default_cache_dir, file_hash
+from emoscope.features.extract import FeatureSet, cached_paths, extract_features
 
 _INFRASTRUCTURE = {"base", "functional", "cache", "extract"}
 for _mod in pkgutil.iter_modules(__path__):
@@ -31,9 +33,15 @@ def available() -> list[str]:
 
 __all__ = [
     "FEATURES",
+    "FeatureCache",
     "FeatureConfig",
     "FeatureExtractor",
+    "FeatureSet",
     "available",
+    "cached_paths",
     "create",
+    "default_cache_dir",
+    "extract_features",
+    "file_hash",
     "register_feature",
 ]

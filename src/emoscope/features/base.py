@@ -99,7 +99,7 @@ class FeatureExtractor(ABC):
         self.config = config
         self.validate_config()
 
-    def validate_config(self) -> None:
+    def validate_config(self) -> None:  # noqa: B027 - optional hook, no-op by default
         """Raise :class:`ConfigError` for inconsistent options (override when needed)."""
 
     def __repr__(self) -> str:

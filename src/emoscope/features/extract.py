@@ -1,0 +1,235 @@
+"""Extract features for a whole manifest: in parallel, through the cache, with bounded memory.
+
+Workers decode, extract and write each entry to the :class:`~emoscope.features.cache.FeatureCache`
+themselves and hand back only the entry's key, so the parent never holds the corpus's arrays: the
+result is a :class:`FeatureSet` that loads arrays from the cache on demand.
+
+>>> fs = extract_features(manifest, create("logmel"), workers=2)     # doctest: +SKIP
+>>> fs["03-01-05-01-01-01-01"].shape                                 # doctest: +SKIP
+(331, 64)
+>>> fs.failed                                                        # doctest: +SKIP
+[('bad.wav', 'not a readable audio or video file (...)')]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing as mp
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from emoscope.audio.io import load_audio
+from emoscope.errors import ConfigError, EmoscopeError
+from emoscope.features.base import FeatureExtractor, create
+from emoscope.features.cache import FeatureCache, file_hash
+from emoscope.progress import track
+
+__all__ = ["FeatureSet", "cached_paths", "extract_features"]
+
+
+@dataclass(frozen=True)
+class _Item:
+    id: str
+    path: str
+    start: float | None = None
+    end: float | None = None
+
+
+@dataclass
+class FeatureSet(Mapping[str, np.ndarray]):
+    """Features of a manifest, read from the cache on demand (a read-only mapping id -> array).
+
+    Attributes
+    ----------
+    extractor : FeatureExtractor
+    cache : FeatureCache
+    keys : dict of str to str
+        Manifest id -> audio key of its cache entry (only successfully extracted ids).
+    failed : list of (str, str)
+        ``(path, reason)`` of every item that could not be extracted, in manifest order.
+    computed, reused : int
+        Entries extracted in this run, and entries found in the cache.
+    """
+
+    extractor: FeatureExtractor
+    cache: FeatureCache
+    keys: dict[str, str]
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    computed: int = 0
+    reused: int = 0
+
+    def __getitem__(self, item_id: str) -> np.ndarray:
+        key = self.keys[item_id]
+        arr = self.cache.get(key, self.extractor)
+        if arr is None:  # evicted since: recompute is the caller's job
+            raise KeyError(f"{item_id}: cache entry vanished from {self.cache.root}")
+        return arr
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def stack(self, ids: Sequence[str] | None = None) -> np.ndarray:
+        """Stack same-shaped features: ``(len(ids), *shape)`` float32 (vector features, or
+        fixed-size images)."""
+        ids = list(self.keys) if ids is None else list(ids)
+        if not ids:
+            raise ConfigError("no features to stack")
+        return np.stack([self[i] for i in ids]).astype(np.float32, copy=False)
+
+    def to_frame(self, ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """Vector features as a DataFrame indexed by id, columns named by the extractor."""
+        if self.extractor.kind != "vector":
+            raise ConfigError(f"{self.extractor.name} gives {self.extractor.kind} features; "
+                              "only vector features make a table")
+        ids = list(self.keys) if ids is None else list(ids)
+        x = self.stack(ids)
+        names = self.extractor.feature_names() or [f"f{i}" for i in range(x.shape[1])]
+        return pd.DataFrame(x, index=pd.Index(ids, name="id"), columns=names)
+
+
+# ---------------------------------------------------------------- worker side
+
+_WORKER_EXTRACTORS: dict[str, FeatureExtractor] = {}
+
+
+def _worker_init() -> None:
+    """One thread per worker: parallelism comes from processes, not from BLAS/torch pools."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = "1"
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # torch is only needed by model-based features
+        pass
+
+
+def _extractor(spec_json: str) -> FeatureExtractor:
+    ext = _WORKER_EXTRACTORS.get(spec_json)
+    if ext is None:
+        ext = _WORKER_EXTRACTORS[spec_json] = create(json.loads(spec_json))
+    return ext
+
+
+def _audio_key(item: _Item) -> str:
+    key = file_hash(item.path)
+    if item.start is not None or item.end is not None:
+        key += f"-{item.start or 0:.4f}-{item.end or 0:.4f}".replace(".", "_")
+    return key
+
+
+def _process(item: _Item, spec_json: str, cache_root: str, max_duration: float | None
+             ) -> tuple[str, str | None, str | None, bool]:
+    """Extract one item into the cache: ``(id, audio key, error, reused)``."""
+    try:
+        ext = _extractor(spec_json)
+        cache = FeatureCache(cache_root)
+        key = _audio_key(item)
+        if (key, ext) in cache and cache.get(key, ext) is not None:
+            return item.id, key, None, True
+        offset = item.start or 0.0
+        duration = None if item.end is None else max(0.0, item.end - offset)
+        y, sr = load_audio(item.path, offset=offset, duration=duration or None,
+                           max_duration=max_duration)
+        cache.put(key, ext, ext(y, sr))
+        return item.id, key, None, False
+    except EmoscopeError as exc:
+        return item.id, None, str(getattr(exc, "reason", exc)), False
+
+
+# ---------------------------------------------------------------- parent side
+
+def _items(source: pd.DataFrame | Sequence[str | os.PathLike[str]]) -> list[_Item]:
+    if isinstance(source, pd.DataFrame):
+        if "id" not in source.columns or "path" not in source.columns:
+            raise ConfigError("a manifest needs 'id' and 'path' columns")
+
+        def opt(row: pd.Series, col: str) -> float | None:
+            v = row.get(col)
+            return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+        return [_Item(str(r["id"]), str(r["path"]), opt(r, "start"), opt(r, "end"))
+                for _, r in source.iterrows()]
+    return [_Item(str(p), str(p)) for p in source]
+
+
+def extract_features(
+    source: pd.DataFrame | Sequence[str | os.PathLike[str]],
+    extractor: FeatureExtractor | str | dict[str, Any],
+    *,
+    cache: FeatureCache | str | os.PathLike[str] | None = None,
+    workers: int = 1,
+    progress: bool = True,
+    max_duration: float | None = 3600.0,
+) -> FeatureSet:
+    """Extract ``extractor``'s features for every row of a manifest (or every path).
+
+    Parameters
+    ----------
+    source : pd.DataFrame or sequence of paths
+        A manifest (``id``, ``path``, optionally ``start``/``end`` seconds) or file paths (the
+        path is then the id).
+    extractor : FeatureExtractor, str or spec dict
+        What to extract (a name builds it with default options).
+    cache : FeatureCache or path, optional
+        Where entries go; :func:`~emoscope.features.cache.default_cache_dir` when omitted.
+    workers : int
+        Processes; 1 runs in this process. Each worker uses one thread.
+    progress : bool
+        A progress bar with counts and rate on stderr.
+    max_duration : float, optional
+        Files longer than this (seconds) are skipped as too long.
+
+    Returns
+    -------
+    FeatureSet
+        Lazily loaded features; ``failed`` lists every skipped file with the reason.
+    """
+    ext = create(extractor) if isinstance(extractor, str | dict) else extractor
+    store = cache if isinstance(cache, FeatureCache) else FeatureCache(cache)
+    store.folder(ext)  # write spec.json once, before workers race
+    if workers < 1:
+        raise ConfigError(f"workers must be >= 1, got {workers}")
+    items = _items(source)
+    ids = [it.id for it in items]
+    if len(set(ids)) != len(ids):
+        raise ConfigError("ids must be unique")
+    spec_json = json.dumps(ext.spec(), sort_keys=True, default=str)
+    desc = f"{ext.name}"
+    results: dict[str, tuple[str | None, str | None, bool]] = {}
+    if workers == 1:
+        _WORKER_EXTRACTORS[spec_json] = ext
+        for it in track(items, total=len(items), description=desc, enabled=progress):
+            _, key, error, reused = _process(it, spec_json, str(store.root), max_duration)
+            results[it.id] = (key, error, reused)
+    else:
+        ctx = mp.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                 initializer=_worker_init) as pool:
+            futures = [pool.submit(_process, it, spec_json, str(store.root), max_duration)
+                       for it in items]
+            for fut in track(as_completed(futures), total=len(futures), description=desc,
+                             enabled=progress):
+                item_id, key, error, reused = fut.result()
+                results[item_id] = (key, error, reused)
+    by_id = {it.id: it for it in items}
+    keys = {i: results[i][0] for i in ids if results[i][0] is not None}
+    failed = [(by_id[i].path, results[i][1] or "") for i in ids if results[i][0] is None]
+    reused = sum(1 for i in keys if results[i][2])
+    return FeatureSet(ext, store, keys, failed, computed=len(keys) - reused, reused=reused)
+
+
+def cached_paths(fs: FeatureSet) -> dict[str, Path]:
+    """Manifest id -> the ``.npy`` file of its entry (for tools that memory-map features)."""
+    return {i: fs.cache.path(k, fs.extractor) for i, k in fs.keys.items()}
