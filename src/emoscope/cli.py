@@ -227,6 +227,56 @@ def folds(
         print(result.summary())
 
 
+@app.command("features")
+def list_features() -> None:
+    """List the feature extractors with their kind and options."""
+    from rich.table import Table
+
+    from emoscope import features
+
+    t = Table()
+    for col in ("name", "kind", "options (defaults)"):
+        t.add_column(col)
+    for name in features.available():
+        try:
+            ext = features.create(name)
+        except EmoscopeError as exc:  # an extractor with a required option
+            t.add_row(name, "", f"needs options: {exc}")
+            continue
+        opts = ", ".join(f"{k}={v}" for k, v in ext.config.to_dict().items())
+        t.add_row(name, ext.kind, opts)
+    out.print(t)
+
+
+@app.command()
+def extract(
+    folder: Annotated[Path, typer.Argument(help="A corpus folder.")],
+    corpus: Annotated[str, typer.Option("--corpus", "-c", help="Corpus name.")],
+    feature: Annotated[str, typer.Option("--feature", "-f", help="Feature name (see "
+                                                                 "`emoscope features`).")],
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", "-s", help="Feature option key=value (repeatable), e.g. -s n_mels=80.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    cache: Annotated[Path | None, typer.Option(help="Cache folder (default: $EMOSCOPE_CACHE "
+                                                    "or ~/.cache/emoscope).")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--out", help="Vector features: also write them as a CSV table (id x feature).")] = None,
+) -> None:
+    """Extract a feature for every file of a corpus into the on-disk cache."""
+    from emoscope import corpora, features
+
+    df = corpora.load(corpus, folder)
+    ext = features.create(feature, **_parse_options(set_))
+    fs = features.extract_features(df, ext, cache=cache, workers=workers)
+    for path, reason in fs.failed:
+        err.print(f"skipped {path}: {reason}", highlight=False)
+    err.print(f"{ext.name}: {len(fs)} extracted ({fs.computed} computed, {fs.reused} from the "
+              f"cache at {fs.cache.root}), {len(fs.failed)} skipped", highlight=False)
+    if output is not None:
+        fs.to_frame().to_csv(output)
+        err.print(f"wrote {output}")
+
+
 def _is_alias(name: str) -> bool:
     from emoscope import protocols
 

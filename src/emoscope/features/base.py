@@ -24,10 +24,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import types
+import typing
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -42,6 +44,30 @@ __all__ = [
     "create",
     "register_feature",
 ]
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether ``value`` fits the type annotation ``hint`` (the simple types configs use)."""
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, h) for h in typing.get_args(hint))
+    if origin is Literal:
+        return value in typing.get_args(hint)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if origin in (tuple, list):
+        return isinstance(value, tuple | list)
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True
 
 
 @dataclass(frozen=True)
@@ -68,6 +94,13 @@ class FeatureConfig:
         if unknown:
             raise ConfigError(f"{cls.__name__}: unknown option(s) {', '.join(unknown)}; "
                               f"known: {', '.join(sorted(names))}")
+        hints = typing.get_type_hints(cls)
+        for key, value in data.items():
+            hint = hints.get(key, Any)
+            if not _fits(value, hint):
+                want = hint.__name__ if isinstance(hint, type) else str(hint)
+                raise ConfigError(f"{cls.__name__}: option {key}={value!r} should be "
+                                  f"{want.replace('typing.', '')}")
         try:
             return cls(**data)
         except (TypeError, ValueError) as exc:
@@ -83,7 +116,7 @@ class FeatureExtractor(ABC):
 
     name: ClassVar[str] = ""
     Config: ClassVar[type[FeatureConfig]] = FeatureConfig
-    kind: ClassVar[str] = "vector"
+    kind: str = "vector"  # may be set per instance when the config decides it
     version: ClassVar[str] = "1"
 
     def __init__(self, config: FeatureConfig | None = None, **overrides: Any) -> None:
@@ -152,8 +185,11 @@ class FeatureExtractor(ABC):
         return None
 
     def cache_key(self) -> str:
-        """A stable hex digest of name, version and config: equal keys, equal outputs."""
-        spec = {"name": self.name, "version": self.version, "config": self.config.to_dict()}
+        """A stable hex digest of name, version and config: equal keys, equal outputs
+        (``8000`` and ``8000.0`` are the same value here)."""
+        config = {k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+                  for k, v in self.config.to_dict().items()}
+        spec = {"name": self.name, "version": self.version, "config": config}
         blob = json.dumps(spec, sort_keys=True, default=str).encode()
         return hashlib.blake2b(blob, digest_size=12).hexdigest()
 
