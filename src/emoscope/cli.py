@@ -98,6 +98,34 @@ def doctor(
         raise typer.Exit(1)
 
 
+@app.command()
+def explore(
+    folder: Annotated[Path, typer.Argument(help="A corpus folder.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for report.html and its PNGs.")],
+    corpus: Annotated[str | None, typer.Option(
+        "--corpus", "-c", help="Corpus name; detected when omitted.")] = None,
+    examples: Annotated[int, typer.Option(help="Example files per emotion in the waveform and "
+                                               "spectrogram plots.")] = 1,
+    workers: Annotated[int | None, typer.Option(help="Threads reading file headers.")] = None,
+    option: Annotated[list[str] | None, typer.Option(
+        "--option", "-o", help="Corpus loader option key=value (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Describe a corpus with plots: class, speaker and gender counts, durations, and a waveform
+    and spectrogram per emotion, in OUT/report.html."""
+    from emoscope.report import explore as run_explore
+
+    result = run_explore(folder, corpus=corpus, out_dir=out_dir, workers=workers,
+                         progress=not as_json, max_examples_per_label=examples,
+                         corpus_options=_parse_options(option))
+    for path, reason in result.bad_files:
+        err.print(f"skipped {path}: {reason}", highlight=False)
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        out.print(f"wrote {result.html} ({len(result.pngs)} plots)", highlight=False)
+
+
 @app.command("corpora")
 def list_corpora() -> None:
     """List the corpora emoscope can read, with their licences."""

@@ -93,3 +93,30 @@ def test_protocols_command(capsys):
     assert main(["protocols"]) == 0
     text = capsys.readouterr().out
     assert "speaker-kfold" in text and "ravdess-si6" in text
+
+
+def test_explore_command(tmp_path, capsys):
+    from emoscope.testing.corpora.tess import make_tess
+
+    root = make_tess(tmp_path / "t", words=("back",))
+    assert main(["explore", str(root), "--corpus", "tess", "--out", str(tmp_path / "rep")]) == 0
+    assert "report.html" in capsys.readouterr().out
+    assert (tmp_path / "rep" / "report.html").is_file()
+    assert len(list((tmp_path / "rep").glob("*.png"))) == 6
+
+
+def test_extract_and_features_commands(tmp_path, capsys):
+    import pandas as pd
+
+    from emoscope.testing.corpora.tess import make_tess
+
+    root = make_tess(tmp_path / "t", words=("back",))
+    (root / "OAF_junk_sad.wav").write_text("not audio")
+    out = tmp_path / "mfcc.csv"
+    assert main(["extract", str(root), "-c", "tess", "-f", "mfcc-mean", "-s", "n_mfcc=13",
+                 "--cache", str(tmp_path / "cache"), "--out", str(out)]) == 0
+    err_text = capsys.readouterr().err
+    assert "skipped" in err_text and "OAF_junk_sad.wav" in err_text
+    assert pd.read_csv(out, index_col="id").shape == (14, 13)
+    assert main(["features"]) == 0
+    assert "spectrogram-image" in capsys.readouterr().out

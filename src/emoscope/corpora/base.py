@@ -12,8 +12,10 @@ corpus     registered corpus name
 ========== ===================================================================================
 
 plus ``raw_label`` (the corpus's own label) and whatever else the corpus knows (``intensity``,
-``statement``, ``session``, ``transcript``, ``start``, ``end``, ``video_path``, ...). Nothing
-downstream needs to know which corpus a manifest came from.
+``statement``, ``session``, ``transcript``, ``video_path``, ...). ``start`` and ``end``, when
+present and not null, are the seconds of ``path`` the utterance occupies (a row cut from a longer
+recording); every reader of audio honours them. Nothing downstream needs to know which corpus a
+manifest came from.
 
 ``df.attrs`` carries ``corpus``, ``root``, ``labels`` (the label set, in order) and ``skipped``
 (files under the root that did not follow the corpus's naming scheme, with the reason).

@@ -194,9 +194,10 @@ def prepare_iemocap(
         Keep utterances without a majority category (``xxx``): their ``label`` is ``other`` and
         their ``raw_label`` stays ``xxx``. They are dropped by default.
 
-    Extra columns: ``raw_label``, ``session`` (1-5), ``dialog``, ``improvised``, ``start``,
-    ``end`` (seconds within the dialog), ``transcript``, ``valence``, ``activation``,
-    ``dominance``, ``video_path`` (the dialog's video, when present).
+    Extra columns: ``raw_label``, ``session`` (1-5), ``dialog``, ``improvised``,
+    ``dialog_start``, ``dialog_end`` (seconds within the whole dialog recording; ``path`` is the
+    utterance's own file, so these are not offsets into it), ``transcript``, ``valence``,
+    ``activation``, ``dominance``, ``video_path`` (the dialog's video, when present).
 
     Evaluated utterances whose audio file is missing, and audio files without an evaluation, are
     listed in ``df.attrs["skipped"]``.
@@ -261,7 +262,7 @@ def prepare_iemocap(
                     id=utt, path=wav, label=LABEL_MAP.get(rec["raw_label"], UNLABELED_LABEL),
                     raw_label=rec["raw_label"], speaker=f"Ses{int(m['session']):02d}_{gender}",
                     gender="female" if gender == "F" else "male", session=s, dialog=dialog,
-                    improvised=is_impro, start=rec["start"], end=rec["end"],
+                    improvised=is_impro, dialog_start=rec["start"], dialog_end=rec["end"],
                     transcript=transcripts.get(utt), valence=rec["valence"],
                     activation=rec["activation"], dominance=rec["dominance"],
                     video_path=None if video is None else str(video.resolve()),

@@ -20,7 +20,7 @@ import pandas as pd
 
 from emoscope import corpora
 from emoscope.doctor.inspect import FileReport, InspectOptions, inspect_file
-from emoscope.errors import CorpusError, EmoscopeError
+from emoscope.errors import CorpusError
 from emoscope.progress import track
 
 __all__ = ["ERROR_CODES", "DoctorReport", "Problem", "check_corpus", "detect_corpus"]
@@ -148,7 +148,7 @@ def detect_corpus(root: str | os.PathLike[str]) -> tuple[str, pd.DataFrame] | No
             continue
         try:
             df = corpora.load(name, root)
-        except EmoscopeError:
+        except Exception:
             continue
         if best is None or len(df) > len(best[1]):
             best = (name, df)

@@ -40,7 +40,7 @@ def test_parsed_fields(iemocap_root):
     r = df.loc["Ses01F_impro01_F000"]
     assert (r.label, r.raw_label, r.speaker, r.session, r.dialog, r.improvised) == (
         "neutral", "neu", "Ses01_F", 1, "Ses01F_impro01", True)
-    assert (r.start, r.end) == utterance_times(0) == (1.2901, 3.2357)
+    assert (r.dialog_start, r.dialog_end) == utterance_times(0) == (1.2901, 3.2357)
     assert (r.valence, r.activation, r.dominance) == (3.0, 2.0, 4.0)
     assert r.transcript == transcript_of("Ses01F_impro01_F000")
     assert r.path.endswith("Session1/sentences/wav/Ses01F_impro01/Ses01F_impro01_F000.wav")
@@ -48,7 +48,7 @@ def test_parsed_fields(iemocap_root):
     s = df.loc["Ses02M_script01_1_F001"]
     assert (s.speaker, s.gender, s.improvised, s.label) == ("Ses02_F", "female", False,
                                                             "excited")
-    assert (s.start, s.end) == utterance_times(1)
+    assert (s.dialog_start, s.dialog_end) == utterance_times(1)
     assert (s.valence, s.activation, s.dominance) == (2.5, 3.0, 3.5)
     assert df.loc["Ses01M_script01_1_F005"].label == "other"
 
