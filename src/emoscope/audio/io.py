@@ -163,9 +163,18 @@ def _av_decode(p: Path, *, offset: float, duration: float | None) -> tuple[np.nd
     return y[:, start:stop], sr
 
 
-def _sf_decode(p: Path, *, offset: float, duration: float | None) -> tuple[np.ndarray, int]:
+def _refuse_long(seconds: float, max_duration: float, p: Path) -> None:
+    if seconds > max_duration:
+        raise AudioTooLongError(f"{seconds:.1f} s is longer than the allowed {max_duration:g} s",
+                                path=p)
+
+
+def _sf_decode(p: Path, *, offset: float, duration: float | None,
+               max_duration: float | None = None) -> tuple[np.ndarray, int]:
     with sf.SoundFile(str(p)) as f:
         sr = f.samplerate
+        if max_duration is not None:
+            _refuse_long(f.frames / sr, max_duration, p)
         start = round(offset * sr)
         if start:
             f.seek(min(start, f.frames))
@@ -217,15 +226,11 @@ def load_audio(
         raise ConfigError(f"offset must be >= 0 and durations > 0 (got offset={offset}, "
                           f"duration={duration}, max_duration={max_duration})")
     p = _check_file(path)
-    if max_duration is not None:
-        info = audio_info(p)
-        if info.duration > max_duration:
-            raise AudioTooLongError(
-                f"{info.duration:.1f} s is longer than the allowed {max_duration:g} s", path=p
-            )
     try:
-        y, sr = _sf_decode(p, offset=offset, duration=duration)
+        y, sr = _sf_decode(p, offset=offset, duration=duration, max_duration=max_duration)
     except (sf.LibsndfileError, sf.SoundFileError, RuntimeError):
+        if max_duration is not None:
+            _refuse_long(audio_info(p).duration, max_duration, p)
         y, sr = _av_decode(p, offset=offset, duration=duration)
     if y.shape[-1] == 0:
         raise EmptyAudioError("no audio samples" + (" in the requested range" if offset else ""),

@@ -87,6 +87,7 @@ class FeatureCache:
 
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
         self.root = Path(root).expanduser() if root is not None else default_cache_dir()
+        self._folders: dict[int, tuple[FeatureExtractor, Path]] = {}
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -98,12 +99,16 @@ class FeatureCache:
 
     def folder(self, extractor: FeatureExtractor) -> Path:
         """The folder holding ``extractor``'s entries (created, with its ``spec.json``)."""
+        memo = self._folders.get(id(extractor))
+        if memo is not None and memo[0] is extractor:
+            return memo[1]
         d = self.root / extractor.name / extractor.cache_key()
         spec = d / "spec.json"
         if not spec.exists():
             d.mkdir(parents=True, exist_ok=True)
             self._atomic_write_bytes(spec, json.dumps(extractor.spec(), indent=2,
                                                       default=str).encode())
+        self._folders[id(extractor)] = (extractor, d)
         return d
 
     def path(self, audio_key: str, extractor: FeatureExtractor) -> Path:
@@ -127,13 +132,14 @@ class FeatureCache:
     def put(self, audio_key: str, extractor: FeatureExtractor, array: np.ndarray) -> Path:
         """Store ``array`` atomically; returns the entry's path."""
         p = self.path(audio_key, extractor)
-        p.parent.mkdir(parents=True, exist_ok=True)
+        if not p.parent.is_dir():
+            p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.with_name(f".{p.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
         try:
             with open(tmp, "wb") as fh:
                 np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
-                fh.flush()
-                os.fsync(fh.fileno())
+            # the rename is atomic: readers see the old entry, nothing, or the whole new one.
+            # (No fsync: after a power cut a half-flushed entry fails to load and is a miss.)
             os.replace(tmp, p)
         finally:
             tmp.unlink(missing_ok=True)

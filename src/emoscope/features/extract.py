@@ -17,6 +17,7 @@ import json
 import math
 import multiprocessing as mp
 import os
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -101,18 +102,23 @@ class FeatureSet(Mapping[str, np.ndarray]):
 # ---------------------------------------------------------------- worker side
 
 _WORKER_EXTRACTORS: dict[str, FeatureExtractor] = {}
+_POOL_LIMITS: Any = None
 
 
 def _worker_init() -> None:
-    """One thread per worker: parallelism comes from processes, not from BLAS/torch pools."""
+    """One thread per worker: parallelism comes from processes, not from BLAS/torch pools.
+
+    Forked workers inherit thread pools the parent already started, so environment variables
+    come too late; threadpoolctl resizes the live BLAS/OpenMP pools instead.
+    """
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = "1"
-    try:
-        import torch
+    from threadpoolctl import threadpool_limits
 
-        torch.set_num_threads(1)
-    except ImportError:  # torch is only needed by model-based features
-        pass
+    global _POOL_LIMITS
+    _POOL_LIMITS = threadpool_limits(limits=1)
+    if "torch" in sys.modules:  # only model-based features use torch; don't import it here
+        sys.modules["torch"].set_num_threads(1)
 
 
 def _extractor(spec_json: str) -> FeatureExtractor:
@@ -209,12 +215,16 @@ def extract_features(
     desc = f"{ext.name}"
     results: dict[str, tuple[str | None, str | None, bool]] = {}
     if workers == 1:
+        from threadpoolctl import threadpool_limits
+
         _WORKER_EXTRACTORS[spec_json] = ext
-        for it in track(items, total=len(items), description=desc, enabled=progress):
-            _, key, error, reused = _process(it, spec_json, str(store.root), max_duration)
-            results[it.id] = (key, error, reused)
+        # small per-file matrices: BLAS threads cost more than they give
+        with threadpool_limits(limits=1):
+            for it in track(items, total=len(items), description=desc, enabled=progress):
+                _, key, error, reused = _process(it, spec_json, str(store.root), max_duration)
+                results[it.id] = (key, error, reused)
     else:
-        ctx = mp.get_context("forkserver")
+        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
                                  initializer=_worker_init) as pool:
             futures = [pool.submit(_process, it, spec_json, str(store.root), max_duration)

@@ -5,6 +5,8 @@ Time-major outputs: ``(n_frames, n_features)``. Inputs are mono float32 waveform
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from emoscope.errors import ConfigError
@@ -42,11 +44,26 @@ def mel_power(y: np.ndarray, sr: int, *, n_mels: int = 64, n_fft: int = 400,
     """
     import librosa
 
-    s = librosa.feature.melspectrogram(
-        y=y, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
-        n_mels=n_mels, fmin=fmin, fmax=fmax, center=center, power=2.0,
-    )
-    return np.ascontiguousarray(s.T, dtype=np.float32)
+    spec = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                               center=center)) ** 2  # (1 + n_fft // 2, n_frames)
+    basis = mel_basis(sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
+    return np.ascontiguousarray((basis @ spec).T, dtype=np.float32)
+
+
+@functools.lru_cache(maxsize=32)
+def mel_basis(sr: int, *, n_fft: int, n_mels: int, fmin: float = 0.0,
+              fmax: float | None = None) -> np.ndarray:
+    """The Slaney mel filterbank, computed once per setting (librosa recomputes it per call).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_mels, 1 + n_fft // 2)], read-only
+    """
+    import librosa
+
+    basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
+    basis.setflags(write=False)
+    return basis
 
 
 def log_mel(y: np.ndarray, sr: int, *, n_mels: int = 64, n_fft: int = 400,
@@ -72,10 +89,13 @@ def mfcc(y: np.ndarray, sr: int, *, n_mfcc: int = 40, n_mels: int = 128, n_fft: 
     np.ndarray [shape=(n_frames, n_mfcc)], float32
     """
     import librosa
+    import scipy.fft
 
-    s = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=n_mfcc, n_mels=n_mels, n_fft=n_fft,
-                             hop_length=hop_length, fmin=fmin, fmax=fmax)
-    return np.ascontiguousarray(s.T, dtype=np.float32)
+    mel = mel_power(y, sr, n_mels=n_mels, n_fft=n_fft, hop_length=hop_length, fmin=fmin,
+                    fmax=fmax)  # (n_frames, n_mels)
+    db = librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=80.0)
+    c = scipy.fft.dct(db, axis=-1, type=2, norm="ortho")[:, :n_mfcc]
+    return np.ascontiguousarray(c, dtype=np.float32)
 
 
 # --- spectrograms on a fixed dB scale ---------------------------------------------------------
