@@ -128,6 +128,17 @@ def _extractor(spec_json: str) -> FeatureExtractor:
     return ext
 
 
+def _warm_up(ext: FeatureExtractor) -> None:
+    """Run the extractor once on a second of quiet noise, so that its libraries are imported
+    (and JIT-compiled) once in the parent rather than once per worker."""
+    rng = np.random.default_rng(0)
+    try:
+        ext(0.01 * rng.standard_normal(ext.config.sample_rate).astype(np.float32),
+            ext.config.sample_rate)
+    except EmoscopeError:
+        pass
+
+
 def _audio_key(item: _Item) -> str:
     key = file_hash(item.path)
     if item.start is not None or item.end is not None:
@@ -224,6 +235,7 @@ def extract_features(
                 _, key, error, reused = _process(it, spec_json, str(store.root), max_duration)
                 results[it.id] = (key, error, reused)
     else:
+        _warm_up(ext)  # forked workers inherit the imported libraries instead of each importing
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
                                  initializer=_worker_init) as pool:
