@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,17 @@ import time
 from pathlib import Path
 
 FEATURES = {"logmel": "logmel", "mfcc": "mfcc-mean", "egemaps": "egemaps"}
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (Linux), else what platform reports."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _peak_rss_mb() -> float:
@@ -91,16 +103,45 @@ def run_one(mode: str, feature: str, corpus: str, root: str, workers: int, cache
     }
 
 
+def markdown(result: dict) -> str:
+    """The result as the Markdown table used in BENCHMARKS.md."""
+    lines = [
+        "| feature | run | wall (s) | audio s / s / core | peak memory (MB) | files |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for r in result["rows"]:
+        lines.append(f"| {r['feature']} | {r['mode']} | {r['wall_seconds']:.1f} | "
+                     f"{r['audio_s_per_s_per_core']:.0f} | {r['peak_rss_mb']:.0f} | "
+                     f"{r['extracted']}/{r['files']} |")
+    m = result["machine"]
+    lines.append("")
+    hours = result["rows"][0]["audio_seconds"] / 3600
+    cpu = m["processor"] or m["platform"]
+    lines.append(f"{result['corpus']} ({hours:.2f} h of audio), {m['cpus']} CPUs ({cpu}), "
+                 f"Python {m['python']}, {result['date']}.")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-root", required=True)
+    ap.add_argument("--data-root")
     ap.add_argument("--corpus", default="ravdess")
     ap.add_argument("--features", default="logmel,mfcc,egemaps")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="Runs of each fast measurement (the median is reported); eGeMAPS, "
+                         "which takes minutes, runs once.")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--markdown", type=Path, default=None,
+                    help="Print the Markdown table of an existing results JSON and exit.")
     ap.add_argument("--one", nargs=4, metavar=("MODE", "FEATURE", "WORKERS", "CACHE"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.markdown:
+        print(markdown(json.loads(args.markdown.read_text())))
+        return
+    if not args.data_root:
+        ap.error("--data-root is required")
     if args.one:
         mode, feature, workers, cache = args.one
         print(json.dumps(run_one(mode, feature, args.corpus, args.data_root, int(workers),
@@ -112,11 +153,19 @@ def main() -> None:
             plan = [("plain", 1, cache), ("emoscope", 1, cache + "/w1"),
                     ("emoscope", args.workers, cache + "/wn"), ("emoscope", args.workers,
                                                                 cache + "/wn")]
+            repeats = 1 if feature == "egemaps" else args.repeats
             for i, (mode, workers, c) in enumerate(plan):
-                cmd = [sys.executable, __file__, "--data-root", args.data_root, "--corpus",
-                       args.corpus, "--one", mode, feature, str(workers), c]
-                out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-                row = json.loads(out.strip().splitlines()[-1])
+                runs = []
+                for r in range(repeats):
+                    if i in (1, 2) and r > 0:  # a cold cache for every cold run
+                        shutil.rmtree(c, ignore_errors=True)
+                    cmd = [sys.executable, __file__, "--data-root", args.data_root, "--corpus",
+                           args.corpus, "--one", mode, feature, str(workers), c]
+                    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+                    runs.append(json.loads(out.strip().splitlines()[-1]))
+                runs.sort(key=lambda row: row["wall_seconds"])
+                row = runs[len(runs) // 2]  # the median run
+                row["repeats"] = repeats
                 row["mode"] = {0: "plain librosa loop" if feature != "egemaps"
                                else "plain opensmile loop", 1: "emoscope, 1 worker",
                                2: f"emoscope, {workers} workers",
@@ -126,7 +175,7 @@ def main() -> None:
     result = {
         "corpus": args.corpus, "data_root": str(Path(args.data_root).resolve()),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version(), "processor": platform.processor()},
+                    "python": platform.python_version(), "processor": cpu_model()},
         "date": time.strftime("%Y-%m-%d"), "rows": rows,
     }
     if args.out:

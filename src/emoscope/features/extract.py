@@ -13,6 +13,7 @@ result is a :class:`FeatureSet` that loads arrays from the cache on demand.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import multiprocessing as mp
@@ -132,11 +133,9 @@ def _warm_up(ext: FeatureExtractor) -> None:
     """Run the extractor once on a second of quiet noise, so that its libraries are imported
     (and JIT-compiled) once in the parent rather than once per worker."""
     rng = np.random.default_rng(0)
-    try:
+    with contextlib.suppress(EmoscopeError):
         ext(0.01 * rng.standard_normal(ext.config.sample_rate).astype(np.float32),
             ext.config.sample_rate)
-    except EmoscopeError:
-        pass
 
 
 def _audio_key(item: _Item) -> str:
@@ -146,23 +145,20 @@ def _audio_key(item: _Item) -> str:
     return key
 
 
-def _process(item: _Item, spec_json: str, cache_root: str, max_duration: float | None
-             ) -> tuple[str, str | None, str | None, bool]:
-    """Extract one item into the cache: ``(id, audio key, error, reused)``."""
+def _process(item: _Item, key: str, spec_json: str, cache_root: str,
+             max_duration: float | None) -> tuple[str, str | None, str | None]:
+    """Extract one item into the cache under ``key``: ``(id, key or None, error or None)``."""
     try:
         ext = _extractor(spec_json)
         cache = FeatureCache(cache_root)
-        key = _audio_key(item)
-        if (key, ext) in cache and cache.get(key, ext) is not None:
-            return item.id, key, None, True
         offset = item.start or 0.0
         duration = None if item.end is None else max(0.0, item.end - offset)
         y, sr = load_audio(item.path, offset=offset, duration=duration or None,
                            max_duration=max_duration)
         cache.put(key, ext, ext(y, sr))
-        return item.id, key, None, False
+        return item.id, key, None
     except EmoscopeError as exc:
-        return item.id, None, str(getattr(exc, "reason", exc)), False
+        return item.id, None, str(getattr(exc, "reason", exc))
 
 
 # ---------------------------------------------------------------- parent side
@@ -223,33 +219,54 @@ def extract_features(
     if len(set(ids)) != len(ids):
         raise ConfigError("ids must be unique")
     spec_json = json.dumps(ext.spec(), sort_keys=True, default=str)
+    root = str(store.root)
+
+    # 1. the parent hashes every file and looks in the cache: hits cost one stat each
+    keys: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    todo: list[tuple[_Item, str]] = []
+    for it in items:
+        try:
+            key = _audio_key(it)
+        except EmoscopeError as exc:
+            errors[it.id] = str(getattr(exc, "reason", exc))
+            continue
+        if (key, ext) in store:
+            keys[it.id] = key
+        else:
+            todo.append((it, key))
+    reused = len(keys)
+
+    # 2. only the misses are decoded and extracted, here or in worker processes
+    def record(item_id: str, key: str | None, error: str | None) -> None:
+        if key is None:
+            errors[item_id] = error or "extraction failed"
+        else:
+            keys[item_id] = key
+
     desc = f"{ext.name}"
-    results: dict[str, tuple[str | None, str | None, bool]] = {}
-    if workers == 1:
+    if todo and (workers == 1 or len(todo) == 1):
         from threadpoolctl import threadpool_limits
 
         _WORKER_EXTRACTORS[spec_json] = ext
         # small per-file matrices: BLAS threads cost more than they give
         with threadpool_limits(limits=1):
-            for it in track(items, total=len(items), description=desc, enabled=progress):
-                _, key, error, reused = _process(it, spec_json, str(store.root), max_duration)
-                results[it.id] = (key, error, reused)
-    else:
+            for it, key in track(todo, total=len(todo), description=desc, enabled=progress):
+                record(*_process(it, key, spec_json, root, max_duration))
+    elif todo:
         _warm_up(ext)  # forked workers inherit the imported libraries instead of each importing
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx,
                                  initializer=_worker_init) as pool:
-            futures = [pool.submit(_process, it, spec_json, str(store.root), max_duration)
-                       for it in items]
+            futures = [pool.submit(_process, it, key, spec_json, root, max_duration)
+                       for it, key in todo]
             for fut in track(as_completed(futures), total=len(futures), description=desc,
                              enabled=progress):
-                item_id, key, error, reused = fut.result()
-                results[item_id] = (key, error, reused)
+                record(*fut.result())
     by_id = {it.id: it for it in items}
-    keys = {i: results[i][0] for i in ids if results[i][0] is not None}
-    failed = [(by_id[i].path, results[i][1] or "") for i in ids if results[i][0] is None]
-    reused = sum(1 for i in keys if results[i][2])
-    return FeatureSet(ext, store, keys, failed, computed=len(keys) - reused, reused=reused)
+    ordered = {i: keys[i] for i in ids if i in keys}
+    failed = [(by_id[i].path, errors[i]) for i in ids if i in errors]
+    return FeatureSet(ext, store, ordered, failed, computed=len(ordered) - reused, reused=reused)
 
 
 def cached_paths(fs: FeatureSet) -> dict[str, Path]:
