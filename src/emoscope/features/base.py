@@ -24,16 +24,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import types
 import typing
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 
 from emoscope.audio.dsp import resample, to_mono
+from emoscope.config import coerce, fits_type
 from emoscope.errors import AudioError, ConfigError, EmptyAudioError
 from emoscope.registry import Registry
 
@@ -44,30 +44,6 @@ __all__ = [
     "create",
     "register_feature",
 ]
-
-
-def _fits(value: Any, hint: Any) -> bool:
-    """Whether ``value`` fits the type annotation ``hint`` (the simple types configs use)."""
-    origin = typing.get_origin(hint)
-    if hint is Any:
-        return True
-    if origin in (typing.Union, types.UnionType):
-        return any(_fits(value, h) for h in typing.get_args(hint))
-    if origin is Literal:
-        return value in typing.get_args(hint)
-    if hint is type(None):
-        return value is None
-    if hint is bool:
-        return isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if hint is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if origin in (tuple, list):
-        return isinstance(value, tuple | list)
-    if isinstance(hint, type):
-        return isinstance(value, hint)
-    return True
 
 
 @dataclass(frozen=True)
@@ -95,9 +71,10 @@ class FeatureConfig:
             raise ConfigError(f"{cls.__name__}: unknown option(s) {', '.join(unknown)}; "
                               f"known: {', '.join(sorted(names))}")
         hints = typing.get_type_hints(cls)
+        data = {k: coerce(v, hints.get(k, Any)) for k, v in data.items()}
         for key, value in data.items():
             hint = hints.get(key, Any)
-            if not _fits(value, hint):
+            if not fits_type(value, hint):
                 want = hint.__name__ if isinstance(hint, type) else str(hint)
                 raise ConfigError(f"{cls.__name__}: option {key}={value!r} should be "
                                   f"{want.replace('typing.', '')}")

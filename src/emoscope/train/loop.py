@@ -1,0 +1,241 @@
+"""Train and evaluate one fold: the epoch loop, checkpoints, resume, early stopping.
+
+Determinism: the model is initialised from ``seed``; every epoch re-seeds torch from
+``(seed, epoch)`` and draws its item order, crops and augmentation from the same pair, so an
+epoch's work depends only on the weights it starts from. A checkpoint written after every epoch
+holds those weights (and the optimizer and scheduler), so a run killed mid-way and resumed
+finishes with exactly the result of an uninterrupted run.
+
+Model selection never looks at the test set: the best epoch is the one with the highest
+validation UA (the last epoch when a fold has no validation set).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from emoscope.config import TrainConfig
+from emoscope.errors import ConfigError
+from emoscope.features.extract import FeatureSet
+from emoscope.train.data import Batch, FeatureDataset, Standardizer, collate, epoch_order
+
+__all__ = ["TorchFoldResult", "predict_proba", "train_torch_model"]
+
+
+@dataclass
+class TorchFoldResult:
+    """What training one fold produced."""
+
+    model: nn.Module
+    standardizer: Standardizer | None
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = 0
+    best_valid_ua: float | None = None
+    seconds: float = 0.0
+    resumed_from: int = 0
+
+
+def _unweighted_recall(y: np.ndarray, p: np.ndarray, n_classes: int) -> float:
+    recalls = [float((p[y == c] == c).mean()) for c in range(n_classes) if (y == c).any()]
+    return float(np.mean(recalls)) if recalls else 0.0
+
+
+def _batches(ds: FeatureDataset, order: np.ndarray, batch_size: int) -> Iterator[Batch]:
+    for s in range(0, len(order), batch_size):  # one batch in memory at a time
+        yield collate([ds[int(i)] for i in order[s:s + batch_size]])
+
+
+def predict_proba(model: nn.Module, ds: FeatureDataset, *, batch_size: int = 64) -> np.ndarray:
+    """Class probabilities ``(len(ds), n_classes)`` in ``ds`` order (eval mode, no grad)."""
+    model.eval()
+    out = []
+    order = np.arange(len(ds))
+    with torch.inference_mode():
+        for s in range(0, len(order), batch_size):
+            b = collate([ds[int(i)] for i in order[s:s + batch_size]])
+            out.append(torch.softmax(model(b.x, b.lengths), dim=-1).numpy())
+    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+
+def _optimizer(cfg: TrainConfig, params: Any) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay,
+                           nesterov=True)
+
+
+def _scheduler(cfg: TrainConfig, opt: torch.optim.Optimizer, steps_per_epoch: int) -> Any:
+    total = max(1, cfg.epochs * steps_per_epoch)
+    warm = cfg.warmup_epochs * steps_per_epoch
+    if cfg.schedule == "cosine":
+        def f(step: int) -> float:
+            if step < warm:
+                return (step + 1) / warm
+            return 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
+        return torch.optim.lr_scheduler.LambdaLR(opt, f)
+    if cfg.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total)
+    if cfg.schedule == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.5,
+                                                          patience=3)
+    return None
+
+
+def _save_atomic(obj: Any, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def train_torch_model(
+    model: nn.Module,
+    cfg: TrainConfig,
+    features: FeatureSet,
+    *,
+    kind: str,
+    train_ids: Sequence[str],
+    train_y: Sequence[int],
+    valid_ids: Sequence[str] = (),
+    valid_y: Sequence[int] = (),
+    n_classes: int,
+    checkpoint: Path | None = None,
+    resume: bool = False,
+    progress: Any = None,
+    transform: Any = None,
+    batch_transform: Any = None,
+) -> TorchFoldResult:
+    """Train ``model`` on ``train_ids``; pick the best epoch on ``valid_ids`` by UA.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Freshly built (initialised from ``cfg.seed`` by the caller).
+    cfg : TrainConfig
+    features : FeatureSet
+    kind : {"vector", "sequence", "image"}
+    train_ids, train_y, valid_ids, valid_y :
+        Ids and label indices.
+    checkpoint : Path, optional
+        Written after every epoch; with ``resume`` an existing one is continued.
+    progress : callable, optional
+        ``progress(epoch, row)`` after every epoch (for a live display).
+    transform : callable, optional
+        Item-level feature augmentation ``(x, rng) -> x`` for training items.
+    batch_transform : callable, optional
+        Batch-level augmentation ``(x, lengths, y_onehot, generator) -> (x, y_soft)``
+        (SpecAugment, mixup).
+
+    Returns
+    -------
+    TorchFoldResult
+        With the best epoch's weights loaded into ``model``.
+    """
+    if not train_ids:
+        raise ConfigError("no training items")
+    t0 = time.perf_counter()
+    y_train = np.asarray(train_y, dtype=np.int64)
+    standardizer = None
+    if cfg.standardize and kind in ("vector", "sequence"):
+        standardizer = Standardizer.fit(features[i] for i in train_ids)
+    train_ds = FeatureDataset(features, train_ids, list(y_train), kind=kind,
+                              standardizer=standardizer, transform=transform,
+                              max_frames=cfg.max_frames, seed=cfg.seed)
+    valid_ds = FeatureDataset(features, valid_ids, list(valid_y), kind=kind,
+                              standardizer=standardizer)
+    counts = np.bincount(y_train, minlength=n_classes).astype(np.float64)
+    class_weight = None
+    if cfg.balance == "class_weights":
+        w = np.where(counts > 0, counts.sum() / (n_classes * np.maximum(counts, 1)), 0.0)
+        class_weight = torch.tensor(w, dtype=torch.float32)
+    sample_weights = (1.0 / counts[y_train]) if cfg.balance == "oversample" else None
+    loss_fn = nn.CrossEntropyLoss(weight=class_weight, label_smoothing=cfg.label_smoothing)
+
+    steps = math.ceil(len(train_ds) / cfg.batch_size)
+    opt = _optimizer(cfg, model.parameters())
+    sched = _scheduler(cfg, opt, steps)
+    history: list[dict[str, float]] = []
+    best_ua, best_epoch, best_state, bad, start = -1.0, 0, None, 0, 0
+
+    if checkpoint is not None and resume and checkpoint.is_file():
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        if sched is not None and state.get("scheduler") is not None:
+            sched.load_state_dict(state["scheduler"])
+        history = list(state["history"])
+        best_ua, best_epoch, bad = state["best_ua"], state["best_epoch"], state["bad_epochs"]
+        best_state = state["best_state"]
+        start = state["epoch"]
+    resumed_from = start
+
+    for epoch in range(start, cfg.epochs):
+        if cfg.early_stopping is not None and bad >= cfg.early_stopping:
+            break
+        torch.manual_seed(cfg.seed * 100_003 + epoch)
+        gen = torch.Generator().manual_seed(cfg.seed * 7_919 + epoch)
+        train_ds.set_epoch(epoch)
+        model.train()
+        order = epoch_order(len(train_ds), seed=cfg.seed, epoch=epoch, weights=sample_weights)
+        total_loss, seen = 0.0, 0
+        for b in _batches(train_ds, order, cfg.batch_size):
+            x, target = b.x, b.y
+            if batch_transform is not None:
+                onehot = torch.nn.functional.one_hot(b.y, n_classes).float()
+                x, target = batch_transform(x, b.lengths, onehot, gen)
+            logits = model(x, b.lengths)
+            loss = loss_fn(logits, target)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip:
+                nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+            if sched is not None and cfg.schedule in ("cosine", "onecycle"):
+                sched.step()
+            total_loss += loss.item() * len(b.y)
+            seen += len(b.y)
+        row: dict[str, float] = {"epoch": epoch + 1, "train_loss": total_loss / max(seen, 1),
+                                 "lr": float(opt.param_groups[0]["lr"])}
+        if len(valid_ds):
+            probs = predict_proba(model, valid_ds, batch_size=cfg.batch_size)
+            vy = np.asarray(valid_y)
+            row["valid_loss"] = float(-np.log(np.clip(probs[np.arange(len(vy)), vy], 1e-12,
+                                                      None)).mean())
+            row["valid_ua"] = _unweighted_recall(vy, probs.argmax(1), n_classes)
+            row["valid_wa"] = float((probs.argmax(1) == vy).mean())
+            score = row["valid_ua"]
+            if sched is not None and cfg.schedule == "plateau":
+                sched.step(score)
+        else:
+            score = float(epoch)  # no validation: the last epoch is the best
+        history.append(row)
+        if score > best_ua:
+            best_ua, best_epoch, bad = score, epoch + 1, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            bad += 1
+        if checkpoint is not None:
+            _save_atomic({"epoch": epoch + 1, "model": model.state_dict(),
+                          "optimizer": opt.state_dict(),
+                          "scheduler": None if sched is None else sched.state_dict(),
+                          "history": history, "best_ua": best_ua, "best_epoch": best_epoch,
+                          "bad_epochs": bad, "best_state": best_state}, checkpoint)
+        if progress is not None:
+            progress(epoch + 1, row)
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return TorchFoldResult(model, standardizer, history, best_epoch,
+                           best_ua if len(valid_ds) else None,
+                           time.perf_counter() - t0, resumed_from)
