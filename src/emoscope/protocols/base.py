@@ -27,6 +27,7 @@ import pandas as pd
 from emoscope.corpora.labels import Emotion
 from emoscope.errors import ConfigError, ProtocolError
 from emoscope.registry import Registry
+from emoscope.sorting import natural_key
 
 __all__ = [
     "LEAKY_WARNING",
@@ -351,12 +352,6 @@ def speaker_keys(manifest: pd.DataFrame) -> np.ndarray:
         corp = manifest["corpus"].astype(str).to_numpy()
         spk = np.array([f"{c}:{s}" for c, s in zip(corp, spk, strict=True)], dtype=object)
     return spk.astype(object)
-
-
-def natural_key(value: str) -> tuple[int, int, str]:
-    """Sort key putting ``"2"`` before ``"10"`` and numbers before names."""
-    s = str(value)
-    return (0, int(s), s) if s.isdigit() else (1, 0, s)
 
 
 def natural_sorted(values: Iterable[str]) -> tuple[str, ...]:

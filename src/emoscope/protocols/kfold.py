@@ -11,7 +11,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedGroupKFold
 
 from emoscope.errors import ConfigError, ProtocolError
 from emoscope.protocols.base import Protocol, natural_sorted, register_protocol
@@ -100,6 +99,8 @@ def _assign(
         with warnings.catch_warnings():
             # "The least populated class in y has only n members": stratification is best effort
             warnings.simplefilter("ignore", UserWarning)
+            from sklearn.model_selection import StratifiedGroupKFold
+
             cv = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
             tests = [np.sort(test) for _, test in cv.split(spk, labels, groups=spk)]
         if all(len(test) for test in tests):

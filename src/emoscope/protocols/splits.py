@@ -33,7 +33,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from emoscope.errors import ConfigError, ProtocolError
 from emoscope.protocols.base import (
@@ -164,6 +163,8 @@ def stratified_holdout(
     a ``strict`` split raises :class:`ProtocolError`; otherwise it falls back to a plain seeded
     shuffle split.
     """
+    from sklearn.model_selection import train_test_split  # imported on use: slow
+
     if len(idx) < 2:
         raise ProtocolError(f"cannot split {len(idx)} utterance(s) in two")
     y = labels[idx]

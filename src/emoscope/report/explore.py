@@ -32,6 +32,7 @@ from emoscope.errors import ConfigError, CorpusError
 from emoscope.progress import track
 from emoscope.report import plots
 from emoscope.report.html import ReportFigure, write_report
+from emoscope.sorting import natural_key
 
 __all__ = [
     "EXAMPLE_SECONDS",
@@ -164,7 +165,7 @@ def label_by_speaker(df: pd.DataFrame) -> pd.DataFrame:
     labels = plots.label_order(df)
     table = pd.crosstab(df["speaker"].astype(str), df["label"]).reindex(columns=labels,
                                                                         fill_value=0)
-    table = table.loc[sorted(table.index, key=plots._natural_key)]
+    table = table.loc[sorted(table.index, key=natural_key)]
     table.columns = [str(c) for c in table.columns]
     table.index.name = "speaker"
     if "gender" in df.columns:

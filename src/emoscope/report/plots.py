@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from emoscope.errors import ConfigError
+from emoscope.sorting import natural_key
 
 __all__ = [
     "GENDER_COLORS",
@@ -186,7 +186,7 @@ def speaker_counts(df: pd.DataFrame) -> Figure:
         pd.Series("unknown", index=df.index)
     spk = df["speaker"].astype(str)
     counts = spk.value_counts()
-    speakers = sorted(counts.index, key=_natural_key)
+    speakers = sorted(counts.index, key=natural_key)
     spk_gender = (pd.DataFrame({"speaker": spk, "gender": gender})
                   .groupby("speaker")["gender"].agg(lambda s: s.mode().iloc[0]))
     g_counts = gender.value_counts()
@@ -295,7 +295,7 @@ def label_speaker_heatmap(df: pd.DataFrame, *, labels: Sequence[str] | None = No
     order = label_order(df, labels)
     table = pd.crosstab(df["speaker"].astype(str), df["label"]).reindex(columns=order,
                                                                         fill_value=0)
-    speakers = sorted(table.index, key=_natural_key)
+    speakers = sorted(table.index, key=natural_key)
     values = table.loc[speakers].to_numpy()  # (speakers, labels)
     wide = len(speakers) > 40
     if wide:
@@ -513,7 +513,3 @@ def spectrogram_grid(examples: Sequence[Example], *, n_mels: int = 80,
                  y=1 - 0.12 / height, va="top")
     return fig
 
-
-def _natural_key(s: object) -> tuple:
-    """Sort "2" before "10" and "Actor_2" before "Actor_10"."""
-    return tuple(int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", str(s)))

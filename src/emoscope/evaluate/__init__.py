@@ -1,0 +1,49 @@
+"""Evaluation: classification metrics, bootstrap intervals, ``metrics.json`` and predictions.
+
+:mod:`emoscope.evaluate.metrics` scores predictions (UA, WA, macro-F1, per-class scores,
+confusion matrices, per-speaker breakdowns, bootstrap intervals, fold summaries);
+:mod:`emoscope.evaluate.results` turns a run's per-fold predictions into ``metrics.json`` and
+``predictions.csv`` and reads ``metrics.json`` back.
+"""
+
+from emoscope.evaluate.metrics import (
+    METRICS,
+    bootstrap_intervals,
+    classification_metrics,
+    encode_labels,
+    per_group_metrics,
+    scores_from_confusion,
+    summarize_folds,
+)
+from emoscope.evaluate.results import (
+    FOLD_KEYS,
+    OPTIONAL_KEYS,
+    SCORE_KEYS,
+    TOP_KEYS,
+    FoldResult,
+    build_results,
+    read_metrics,
+    validate_metrics,
+    write_metrics,
+    write_predictions,
+)
+
+__all__ = [
+    "FOLD_KEYS",
+    "METRICS",
+    "OPTIONAL_KEYS",
+    "SCORE_KEYS",
+    "TOP_KEYS",
+    "FoldResult",
+    "bootstrap_intervals",
+    "build_results",
+    "classification_metrics",
+    "encode_labels",
+    "per_group_metrics",
+    "read_metrics",
+    "scores_from_confusion",
+    "summarize_folds",
+    "validate_metrics",
+    "write_metrics",
+    "write_predictions",
+]
