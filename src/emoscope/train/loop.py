@@ -12,6 +12,7 @@ validation UA (the last epoch when a fold has no validation set).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import time
@@ -43,6 +44,12 @@ class TorchFoldResult:
     best_valid_ua: float | None = None
     seconds: float = 0.0
     resumed_from: int = 0
+
+
+def _mix(seed: int, epoch: int, salt: str) -> int:
+    """A 63-bit seed that depends on ``(seed, epoch, salt)`` without collisions in practice."""
+    digest = hashlib.blake2b(f"{seed}:{epoch}:{salt}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & (2**63 - 1)
 
 
 def _unweighted_recall(y: np.ndarray, p: np.ndarray, n_classes: int) -> float:
@@ -183,8 +190,8 @@ def train_torch_model(
     for epoch in range(start, cfg.epochs):
         if cfg.early_stopping is not None and bad >= cfg.early_stopping:
             break
-        torch.manual_seed(cfg.seed * 100_003 + epoch)
-        gen = torch.Generator().manual_seed(cfg.seed * 7_919 + epoch)
+        torch.manual_seed(_mix(cfg.seed, epoch, "dropout"))
+        gen = torch.Generator().manual_seed(_mix(cfg.seed, epoch, "batch"))
         train_ds.set_epoch(epoch)
         model.train()
         order = epoch_order(len(train_ds), seed=cfg.seed, epoch=epoch, weights=sample_weights)
