@@ -345,11 +345,10 @@ def _check_sections(cfg: ExperimentConfig) -> None:
 
     opts = {k: v for k, v in cfg.features.items() if k != "name"}
     features.FEATURES.get(cfg.features["name"]).Config.from_dict(opts)
-    try:
-        from emoscope import models
-    except ImportError:  # pragma: no cover - models land with the training issue
-        return
-    models.check_config(cfg.model)
+    from emoscope import models
+
+    model_cls = models.MODELS.get(cfg.model["name"])
+    model_cls.Config.from_dict({k: v for k, v in cfg.model.items() if k != "name"})
     if cfg.augment:
         from emoscope.augment import AugmentConfig
 

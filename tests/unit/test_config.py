@@ -93,3 +93,14 @@ def test_yaml_exponent_strings_become_floats():
     assert cfg.train.lr == 1e-4
     with pytest.raises(ConfigError):
         config_from_dict(ExperimentConfig, {**BASE, "train": {"epochs": "1e2"}})
+
+
+def test_model_and_augment_sections_are_checked():
+    with pytest.raises(ConfigError, match="hidden"):
+        load_config({**BASE, "model": {"name": "mlp", "hiden": (64,)}})
+    with pytest.raises(ConfigError, match="unknown model 'nope'"):
+        load_config({**BASE, "model": {"name": "nope"}})
+    with pytest.raises(ConfigError, match="noise_prb"):
+        load_config({**BASE, "augment": {"noise_prb": 0.5}})
+    cfg = load_config({**BASE, "augment": {"noise_prob": 0.5}})
+    assert cfg.augment == {"noise_prob": 0.5}
