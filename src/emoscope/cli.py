@@ -126,6 +126,117 @@ def explore(
         out.print(f"wrote {result.html} ({len(result.pngs)} plots)", highlight=False)
 
 
+@app.command()
+def train(
+    config: Annotated[Path, typer.Argument(help="An experiment config (YAML), e.g. "
+                                                "configs/default.yaml.")],
+    data_root: Annotated[Path | None, typer.Option(help="The corpus folder (else data.root "
+                                                        "in the config).")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", "-s", help="Override a config value: section.key=value (repeatable), e.g. "
+                            "-s train.epochs=5.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--out", help="Run directory (default: runs/<config name>).")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue a killed run in --out.")] = False,
+    cache: Annotated[Path | None, typer.Option(help="Feature cache folder.")] = None,
+) -> None:
+    """Train and evaluate a config's model on every fold of its protocol; write metrics,
+    plots, report.html and a model bundle into the run directory."""
+    _run_training(config, data_root, set_, output, resume, cache, protocol=None)
+
+
+@app.command()
+def benchmark(
+    protocol: Annotated[str, typer.Option("--protocol", "-p", help="A named protocol "
+                                          "(ravdess-si6, tess-cross-speaker, "
+                                          "tess-random-80-20) or a protocol kind.")],
+    config: Annotated[Path, typer.Option("--config", help="An experiment config (YAML).")],
+    data_root: Annotated[Path, typer.Option(help="The corpus folder.")],
+    output: Annotated[Path, typer.Option("--out", help="Run directory.")],
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", "-s", help="Override a config value: section.key=value (repeatable).")] = None,
+    protocols_file: Annotated[Path | None, typer.Option(
+        help="A protocols JSON (default: the shipped standard protocols).")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue a killed run in --out.")] = False,
+    cache: Annotated[Path | None, typer.Option(help="Feature cache folder.")] = None,
+) -> None:
+    """Run every fold of a benchmark protocol with a config, in one process, with progress."""
+    extra = list(set_ or [])
+    if protocols_file is not None:
+        extra.append(f"protocol.file={protocols_file}")
+    _run_training(config, data_root, extra, output, resume, cache, protocol=protocol)
+
+
+def _run_training(config: Path, data_root: Path | None, overrides: list[str] | None,
+                  output: Path | None, resume: bool, cache: Path | None,
+                  protocol: str | None) -> None:
+    from emoscope.config import load_config
+    from emoscope.train.experiment import run_experiment
+
+    cfg = load_config(config, overrides=overrides)
+    run_dir = output or Path("runs") / cfg.name
+    result = run_experiment(cfg, out_dir=run_dir, data_root=data_root, protocol=protocol,
+                            resume=resume, cache=cache)
+    r = result.results
+    for path, reason in result.skipped:
+        err.print(f"skipped {path}: {reason}", highlight=False)
+    leak = "  [LEAKY: speakers shared between train and test]" if r["leaky"] else ""
+    out.print(f"{cfg.name}: {r['protocol']}, {len(r['folds'])} fold(s){leak}", highlight=False)
+    for f in r["folds"]:
+        out.print(f"  {f['name']}: UA {f['ua']:.3f}  WA {f['wa']:.3f}  macro-F1 "
+                  f"{f['macro_f1']:.3f}  (n={f['n_test']})", highlight=False)
+    m, s = r["mean"], r["std"]
+    out.print(f"  mean: UA {m['ua']:.3f} ± {s['ua']:.3f}  WA {m['wa']:.3f} ± {s['wa']:.3f}  "
+              f"macro-F1 {m['macro_f1']:.3f} ± {s['macro_f1']:.3f}", highlight=False)
+    out.print(f"wrote {result.run_dir}/ (report.html, metrics.json"
+              f"{', bundle/' if result.bundle else ''}) in {result.seconds:.0f} s",
+              highlight=False)
+
+
+@app.command()
+def evaluate(
+    bundle: Annotated[Path, typer.Argument(help="A model bundle folder.")],
+    corpus: Annotated[str, typer.Option("--corpus", "-c", help="Corpus name.")],
+    data_root: Annotated[Path, typer.Option(help="The corpus folder.")],
+    output: Annotated[Path | None, typer.Option("--out", help="Write metrics.json here.")] = None,
+    trusted: Annotated[bool, typer.Option(help="Allow a pickled sklearn model (only for "
+                                               "bundles you made).")] = False,
+    cache: Annotated[Path | None, typer.Option(help="Feature cache folder.")] = None,
+) -> None:
+    """Evaluate a model bundle on a whole corpus (e.g. cross-corpus), on the bundle's labels."""
+    import numpy as np
+
+    from emoscope import corpora, features
+    from emoscope.evaluate.results import FoldResult, build_results, write_metrics
+    from emoscope.train.bundle import load_bundle
+
+    b = load_bundle(bundle, trusted=trusted)
+    df = corpora.load(corpus, data_root)
+    df = df[df["label"].isin(b.labels)]
+    if df.empty:
+        raise EmoscopeError(f"{corpus} has none of the bundle's labels "
+                            f"({', '.join(b.labels)})")
+    fs = features.extract_features(df, b.extractor, cache=cache)
+    ids = [i for i in df["id"] if i in fs]
+    probs = b.predict_proba_features(fs, ids)
+    idx = {lab: k for k, lab in enumerate(b.labels)}
+    rows = df.set_index("id").loc[ids]
+    fr = FoldResult(1, corpus, [idx[lab] for lab in rows["label"]],
+                    np.asarray(probs).argmax(1).tolist(), ids,
+                    rows["speaker"].astype(str).tolist(), probs)
+    results = build_results(f"evaluate-{corpus}", False, b.labels, [fr],
+                            model=b.meta["model"]["name"], features=b.meta["features"])
+    for path, reason in fs.failed:
+        err.print(f"skipped {path}: {reason}", highlight=False)
+    f = results["folds"][0]
+    out.print(f"{corpus} ({f['n_test']} utterances, labels {', '.join(b.labels)}): "
+              f"UA {f['ua']:.3f}  WA {f['wa']:.3f}  macro-F1 {f['macro_f1']:.3f}",
+              highlight=False)
+    if output is not None:
+        write_metrics(output, results)
+        err.print(f"wrote {output}")
+
+
 @app.command("corpora")
 def list_corpora() -> None:
     """List the corpora emoscope can read, with their licences."""

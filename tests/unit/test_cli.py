@@ -120,3 +120,37 @@ def test_extract_and_features_commands(tmp_path, capsys):
     assert pd.read_csv(out, index_col="id").shape == (14, 13)
     assert main(["features"]) == 0
     assert "spectrogram-image" in capsys.readouterr().out
+
+
+def test_train_benchmark_and_evaluate_commands(tmp_path, capsys):
+    import json
+
+    from emoscope.testing.corpora.tess import make_tess
+
+    root = make_tess(tmp_path / "t", words=("back", "bar", "base"))
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("name: cli-test\ndata: {corpus: tess}\nprotocol: {name: tess-cross-speaker}\n"
+                   "features: {name: mfcc-mean, n_mfcc: 13}\nmodel: {name: mlp}\n"
+                   "train: {epochs: 2, batch_size: 8}\n")
+    run = tmp_path / "run"
+    assert main(["train", str(cfg), "--data-root", str(root), "--out", str(run),
+                 "--cache", str(tmp_path / "cache"), "-s", "train.lr=3e-3"]) == 0
+    text = capsys.readouterr().out
+    assert "tess-cross-speaker, 2 fold(s)" in text and "mean: UA" in text
+    assert json.loads((run / "metrics.json").read_text())["protocol"] == "tess-cross-speaker"
+    assert "lr: 0.003" in (run / "config.yaml").read_text()
+    assert main(["benchmark", "--protocol", "tess-random-80-20", "--config", str(cfg),
+                 "--data-root", str(root), "--out", str(tmp_path / "b"), "--cache",
+                 str(tmp_path / "cache")]) == 0
+    assert "LEAKY" in capsys.readouterr().out
+    assert main(["evaluate", str(run / "bundle"), "--corpus", "tess", "--data-root", str(root),
+                 "--cache", str(tmp_path / "cache")]) == 0
+    assert "UA" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(cfg.read_text().replace("epochs: 2", "epoch: 2"))
+    assert main(["train", str(bad), "--data-root", str(root)]) == 1
+    assert "unknown key 'train.epoch'" in capsys.readouterr().err
+    assert main(["train", str(cfg), "--data-root", str(tmp_path / "nowhere")]) == 1
+    assert "no such folder" in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path), "--corpus", "tess", "--data-root", str(root)]) == 1
+    assert "not a model bundle" in capsys.readouterr().err

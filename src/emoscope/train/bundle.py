@@ -1,0 +1,189 @@
+"""Model bundles: everything needed to predict, in one folder, loaded without running pickles.
+
+::
+
+    bundle/
+      bundle.json          format version, labels, feature spec, model spec, standardiser,
+                           metrics summary, training config, licence notes
+      weights.safetensors  torch weights, or the arrays of an array-saved sklearn model
+      model.pkl            only for sklearn models that cannot be saved as arrays (SVM, gradient
+                           boosting): loaded only with ``trusted=True``
+      MODEL_CARD.md        what it is, what it was trained on, how well it did, and on what
+
+The Predictor (inference), the server and the ONNX export start from a bundle and nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emoscope.errors import ConfigError
+
+__all__ = ["BUNDLE_FORMAT", "BUNDLE_VERSION", "Bundle", "load_bundle", "save_bundle"]
+
+BUNDLE_FORMAT = "emoscope-bundle"
+BUNDLE_VERSION = 1
+
+
+@dataclass
+class Bundle:
+    """A loaded bundle: the rebuilt extractor and model, ready to predict."""
+
+    path: Path
+    meta: dict[str, Any]
+    extractor: Any
+    model: Any
+    labels: list[str]
+    standardizer: Any
+
+    @property
+    def family(self) -> str:
+        return self.meta["family"]
+
+    def predict_proba_features(self, features: Any, ids: list[str], *,
+                               batch_size: int = 64) -> np.ndarray:
+        """Class probabilities ``(len(ids), n_labels)`` for ids of a
+        :class:`~emoscope.features.FeatureSet` extracted with this bundle's extractor."""
+        if features.extractor.cache_key() != self.extractor.cache_key():
+            raise ConfigError("these features were not extracted with the bundle's extractor")
+        if self.family == "sklearn":
+            return self.model.predict_proba(features.stack(ids))
+        from emoscope.train.data import FeatureDataset
+        from emoscope.train.loop import predict_proba
+
+        ds = FeatureDataset(features, ids, [0] * len(ids), kind=self.extractor.kind,
+                            standardizer=self.standardizer)
+        return predict_proba(self.model, ds, batch_size=batch_size)
+
+
+def _card(meta: dict[str, Any]) -> str:
+    m = meta["metrics"]
+    mean, std = m.get("mean", {}), m.get("std", {})
+    leak = " (LEAKY: speakers shared between train and test)" if m.get("leaky") else ""
+
+    def fmt(key: str) -> str:
+        return f"{mean.get(key, float('nan')):.3f} ± {std.get(key, 0.0):.3f}"
+
+    return "\n".join([
+        f"# emoscope model: {meta['model']['name']} on {meta['features']['name']}",
+        "",
+        f"Labels: {', '.join(meta['labels'])}.",
+        "",
+        "## Evaluation",
+        "",
+        f"Protocol `{m.get('protocol')}`{leak}, mean over {m.get('n_folds')} fold(s): "
+        f"UA {fmt('ua')}, WA {fmt('wa')}, macro-F1 {fmt('macro_f1')}.",
+        f"These weights are the model of fold `{meta['fold']}` (the best validation UA).",
+        "",
+        "## Training data",
+        "",
+        f"Corpus `{meta['training']['data']['corpus']}`; see the corpus's licence "
+        "(`emoscope corpora`). Acted emotional speech: expect lower accuracy on natural speech.",
+        "",
+        f"Created {meta['created']} with emoscope {meta['emoscope_version']}.",
+        "",
+    ])
+
+
+def save_bundle(path: str | os.PathLike[str], *, extractor: Any, labels: list[str],
+                extra: dict[str, Any], metrics: dict[str, Any], config: Any,
+                fold_name: str, protocol: Any) -> Path:
+    """Write a bundle folder from a trained fold (see :mod:`emoscope.train.experiment`)."""
+    from safetensors.numpy import save_file as save_numpy
+    from safetensors.torch import save_file as save_torch
+
+    from emoscope import __version__
+    from emoscope.config import config_to_dict
+
+    out = Path(path)
+    out.mkdir(parents=True, exist_ok=True)
+    meta: dict[str, Any] = {
+        "format": BUNDLE_FORMAT, "format_version": BUNDLE_VERSION,
+        "emoscope_version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "labels": list(labels), "features": extractor.spec(), "model": extra["model_spec"],
+        "family": extra["family"], "standardizer": extra.get("standardizer"),
+        "fold": fold_name,
+        "metrics": {"protocol": metrics["protocol"], "leaky": metrics["leaky"],
+                    "n_folds": len(metrics["folds"]), "mean": metrics["mean"],
+                    "std": metrics["std"]},
+        "training": config_to_dict(config),
+    }
+    if extra["family"] == "torch":
+        save_torch(extra["state"], str(out / "weights.safetensors"))
+    else:
+        state = extra["sklearn_state"]
+        meta["sklearn"] = {"format": state["format"], "version": state["sklearn_version"]}
+        if state["format"] == "arrays":
+            save_numpy({k: np.ascontiguousarray(v) for k, v in state["arrays"].items()},
+                       str(out / "weights.safetensors"))
+        else:
+            (out / "model.pkl").write_bytes(state["blob"])
+            meta["sklearn"]["sha256"] = state["sha256"]
+    (out / "bundle.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
+    (out / "MODEL_CARD.md").write_text(_card(meta))
+    return out
+
+
+def load_bundle(path: str | os.PathLike[str], *, trusted: bool = False) -> Bundle:
+    """Load a bundle folder; no pickled code runs unless ``trusted`` (sklearn SVM/GBT only).
+
+    Raises
+    ------
+    ConfigError
+        Missing or corrupt files, an unknown format or a newer format version, a pickled model
+        without ``trusted``.
+    """
+    from safetensors import SafetensorError
+
+    from emoscope import features, models
+    from emoscope.train.data import Standardizer
+
+    p = Path(path)
+    if not (p / "bundle.json").is_file():
+        raise ConfigError(f"{p}: not a model bundle (no bundle.json)")
+    try:
+        meta = json.loads((p / "bundle.json").read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{p}: corrupt bundle.json ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != BUNDLE_FORMAT:
+        raise ConfigError(f"{p}: not an emoscope model bundle")
+    if int(meta.get("format_version", 0)) > BUNDLE_VERSION:
+        raise ConfigError(f"{p}: bundle format {meta.get('format_version')} is newer than this "
+                          f"emoscope reads ({BUNDLE_VERSION}); upgrade emoscope")
+    try:
+        extractor = features.create(meta["features"])
+        model = models.build_model(meta["model"])
+        if meta["family"] == "torch":
+            from safetensors.torch import load_file
+
+            model.load_state_dict(load_file(str(p / "weights.safetensors")))
+            model.eval()
+        else:
+            info = meta["sklearn"]
+            state: dict[str, Any] = {"spec": meta["model"], "format": info["format"],
+                                     "sklearn_version": info["version"]}
+            if info["format"] == "arrays":
+                from safetensors.numpy import load_file as load_numpy
+
+                state["arrays"] = load_numpy(str(p / "weights.safetensors"))
+            else:
+                blob = (p / "model.pkl").read_bytes()
+                if hashlib.sha256(blob).hexdigest() != info.get("sha256"):
+                    raise ConfigError(f"{p}: model.pkl does not match its recorded digest")
+                state.update(blob=blob, sha256=info["sha256"])
+            model.load_state(state, trusted=trusted)
+    except (KeyError, TypeError) as exc:
+        raise ConfigError(f"{p}: incomplete bundle ({exc})") from None
+    except (OSError, SafetensorError, RuntimeError) as exc:
+        raise ConfigError(f"{p}: unreadable weights ({exc})") from None
+    std = meta.get("standardizer")
+    return Bundle(p, meta, extractor, model, list(meta["labels"]),
+                  None if std is None else Standardizer.from_dict(std))

@@ -1,0 +1,299 @@
+"""Run an experiment: manifest -> protocol -> cached features -> a model per fold -> results.
+
+A run directory holds::
+
+    config.yaml            the resolved config (after --set overrides)
+    metrics.json           per-fold and mean UA / WA / macro-F1 (emoscope.evaluate.results)
+    predictions.csv        every test prediction with class probabilities
+    confusion.png          pooled over folds;  folds.png: scores per fold
+    report.html            all of it on one page
+    skipped.txt            files that could not be used, with the reason (when any)
+    folds/fold-K/          checkpoint.pt (torch, per epoch), history.json, learning_curves.png,
+                           result.json (the fold's test predictions; a resumed run skips the fold)
+    bundle/                the model bundle of the fold with the best validation UA
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from emoscope import corpora, features, protocols
+from emoscope.config import ExperimentConfig, save_config
+from emoscope.errors import ConfigError
+from emoscope.evaluate.results import FoldResult, build_results, write_metrics, write_predictions
+from emoscope.protocols.base import Protocol
+
+__all__ = ["RunResult", "build_protocol", "load_manifest", "run_experiment"]
+
+
+@dataclass
+class RunResult:
+    """What :func:`run_experiment` wrote and measured."""
+
+    run_dir: Path
+    results: dict[str, Any]
+    protocol: Protocol
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    bundle: Path | None = None
+
+
+def load_manifest(cfg: ExperimentConfig, data_root: str | os.PathLike[str] | None
+                  ) -> pd.DataFrame:
+    """The config's corpus manifest, with its label subset and merges applied."""
+    root = data_root or cfg.data.root
+    if root is None:
+        raise ConfigError("no data root: pass --data-root or set data.root in the config")
+    return corpora.load(cfg.data.corpus, root, labels=cfg.data.labels,
+                        label_map=cfg.data.label_map, **cfg.data.options)
+
+
+def build_protocol(cfg: ExperimentConfig, manifest: pd.DataFrame,
+                   name: str | None = None) -> Protocol:
+    """The config's protocol (or ``name``, which overrides it): a registered kind or a named
+    protocol from a protocols JSON. The validation split comes from training speakers."""
+    pname = name or cfg.protocol.name
+    valid = {"valid_fraction": cfg.protocol.valid_fraction,
+             "valid_speakers": cfg.protocol.valid_speakers}
+    try:
+        protocols.get(pname)
+        is_kind = True
+    except ConfigError:
+        is_kind = False
+    if is_kind:
+        return protocols.build(pname, manifest, **{**cfg.protocol.options, **valid})
+    return protocols.predefined(manifest, pname, path=cfg.protocol.file,
+                                **{**cfg.protocol.options, **valid})
+
+
+def _targets(manifest: pd.DataFrame, labels: list[str]) -> dict[str, int]:
+    index = {lab: i for i, lab in enumerate(labels)}
+    return {i: index[lab] for i, lab in zip(manifest["id"], manifest["label"], strict=True)
+            if lab in index}
+
+
+def _fold_torch(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: dict[str, int],
+                labels: list[str], fold_dir: Path, resume: bool,
+                progress: Callable[[int, dict[str, float]], None] | None
+                ) -> tuple[np.ndarray, dict[str, Any]]:
+    import torch
+
+    from emoscope import models
+    from emoscope.augment import AugmentConfig
+    from emoscope.train.data import FeatureDataset
+    from emoscope.train.loop import predict_proba, train_torch_model
+
+    train_ids = [i for i in fold.train if i in fs]
+    valid_ids = [i for i in fold.valid if i in fs]
+    test_ids = [i for i in fold.test if i in fs]
+    example = fs[train_ids[0]]
+    kind = fs.extractor.kind
+    input_shape = example.shape
+    torch.manual_seed(cfg.train.seed)
+    model = models.build_model(cfg.model["name"], input_shape=input_shape,
+                               n_classes=len(labels),
+                               **{k: v for k, v in cfg.model.items() if k != "name"})
+    aug = AugmentConfig.from_dict(cfg.augment) if cfg.augment else AugmentConfig()
+    transform, batch_transform = None, None
+    if kind == "image" and aug.image_enabled:
+        from emoscope.augment import ImageAugmenter
+
+        transform = ImageAugmenter(aug, seed=cfg.train.seed)
+    if aug.feature_enabled and kind == "sequence":
+        from emoscope.augment import BatchAugmenter
+
+        batch_transform = BatchAugmenter(aug)
+    elif aug.mixup_alpha > 0:
+        from emoscope.augment import BatchAugmenter
+
+        batch_transform = BatchAugmenter(aug, specaugment=False)
+    if aug.waveform_enabled:
+        raise ConfigError("waveform augmentation needs features computed on the fly, which "
+                          "this trainer does not do yet; use feature-level augmentation "
+                          "(specaugment, mixup, crop, rotate)")
+    if cfg.train.threads:
+        torch.set_num_threads(cfg.train.threads)
+    res = train_torch_model(
+        model, cfg.train, fs, kind=kind, train_ids=train_ids,
+        train_y=[y[i] for i in train_ids], valid_ids=valid_ids,
+        valid_y=[y[i] for i in valid_ids], n_classes=len(labels),
+        checkpoint=fold_dir / "checkpoint.pt", resume=resume, progress=progress,
+        transform=transform, batch_transform=batch_transform,
+    )
+    test_ds = FeatureDataset(fs, test_ids, [y[i] for i in test_ids], kind=kind,
+                             standardizer=res.standardizer)
+    probs = predict_proba(res.model, test_ds, batch_size=cfg.train.batch_size)
+    (fold_dir / "history.json").write_text(json.dumps(res.history, indent=1))
+    state = {k: v.detach().contiguous() for k, v in res.model.state_dict().items()}
+    extra = {"history": res.history, "best_epoch": res.best_epoch,
+             "best_valid_ua": res.best_valid_ua, "train_seconds": res.seconds,
+             "model_spec": models.model_spec(res.model), "family": "torch",
+             "standardizer": None if res.standardizer is None else res.standardizer.to_dict(),
+             "state": state, "test_ids": test_ids}
+    return probs, extra
+
+
+def _fold_sklearn(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: dict[str, int],
+                  labels: list[str]) -> tuple[np.ndarray, dict[str, Any]]:
+    from emoscope import models
+
+    t0 = time.perf_counter()
+    train_ids = [i for i in (*fold.train, *fold.valid) if i in fs]  # no epochs to select
+    test_ids = [i for i in fold.test if i in fs]
+    x_train = fs.stack(train_ids)
+    model = models.build_model(cfg.model["name"], input_shape=x_train.shape[1:],
+                               n_classes=len(labels),
+                               **{k: v for k, v in cfg.model.items() if k != "name"})
+    model.fit(x_train, np.array([y[i] for i in train_ids]))
+    probs = model.predict_proba(fs.stack(test_ids))
+    return probs, {"history": [], "best_epoch": None, "best_valid_ua": None,
+                   "train_seconds": time.perf_counter() - t0,
+                   "model_spec": models.model_spec(model), "family": "sklearn",
+                   "sklearn_state": model.get_state(), "test_ids": test_ids}
+
+
+def run_experiment(
+    cfg: ExperimentConfig,
+    *,
+    out_dir: str | os.PathLike[str],
+    data_root: str | os.PathLike[str] | None = None,
+    protocol: str | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    cache: str | os.PathLike[str] | None = None,
+    save_bundle: bool = True,
+) -> RunResult:
+    """Train and evaluate the config's model on every fold of its protocol.
+
+    Parameters
+    ----------
+    cfg : ExperimentConfig
+    out_dir : path
+        The run directory (created).
+    data_root : path, optional
+        The corpus folder (else ``cfg.data.root``).
+    protocol : str, optional
+        Overrides ``cfg.protocol.name``.
+    resume : bool
+        Continue a killed run: finished folds are read back, the current fold continues from
+        its last epoch checkpoint.
+    progress : bool
+        Progress bars for features and epochs.
+    cache : path, optional
+        Feature cache folder.
+    save_bundle : bool
+        Write ``bundle/`` (the fold with the best validation UA).
+    """
+    from emoscope.models import MODELS
+    from emoscope.progress import EpochProgress
+
+    t0 = time.perf_counter()
+    run_dir = Path(out_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    manifest = load_manifest(cfg, data_root)
+    prot = build_protocol(cfg, manifest, protocol)
+    labels = list(prot.labels)
+    ids = {i for f in prot.folds for i in (*f.train, *f.valid, *f.test)}
+    rows = manifest[manifest["id"].isin(ids)]
+    y = _targets(rows, labels)
+    save_config(cfg, run_dir / "config.yaml")
+
+    extractor = features.create(cfg.features)
+    fs = features.extract_features(rows, extractor, cache=cache,
+                                   workers=cfg.train.feature_workers, progress=progress)
+    if not len(fs):
+        raise ConfigError("no file of the corpus could be read; nothing to train on")
+    skipped = list(fs.failed)
+    if skipped:
+        (run_dir / "skipped.txt").write_text("".join(f"{p}\t{r}\n" for p, r in skipped))
+    family = MODELS.get(cfg.model["name"]).family
+    speakers = dict(zip(rows["id"], rows["speaker"].astype(str), strict=True))
+
+    fold_results: list[FoldResult] = []
+    fold_extras: list[dict[str, Any]] = []
+    with EpochProgress(enabled=progress) as bar:
+        for k, fold in enumerate(prot.folds, start=1):
+            fold_dir = run_dir / "folds" / f"fold-{k}"
+            fold_dir.mkdir(parents=True, exist_ok=True)
+            done = fold_dir / "result.json"
+            if resume and done.is_file():
+                saved = json.loads(done.read_text())
+                probs = np.asarray(saved["probabilities"], dtype=np.float32)
+                extra = saved["extra"]
+            elif family == "sklearn":
+                probs, extra = _fold_sklearn(cfg, fold, fs, y, labels)
+            else:
+                probs, extra = _fold_torch(cfg, fold, fs, y, labels, fold_dir, resume,
+                                           bar.fold(f"fold {k}/{len(prot.folds)}",
+                                                    cfg.train.epochs))
+            test_ids = extra["test_ids"]
+            fr = FoldResult(k, fold.name, [y[i] for i in test_ids], probs.argmax(1).tolist(),
+                            test_ids, [speakers[i] for i in test_ids], probs)
+            fold_results.append(fr)
+            fold_extras.append(extra)
+            if not (resume and done.is_file()):
+                light = {k2: v for k2, v in extra.items()
+                         if k2 not in ("state", "sklearn_state")}
+                done.write_text(json.dumps({"probabilities": probs.tolist(), "extra": light}))
+            _write_fold_plots(fold_dir, extra.get("history") or [])
+
+    train_seconds = sum(e.get("train_seconds") or 0.0 for e in fold_extras)
+    results = build_results(prot.name, prot.leaky, labels, fold_results,
+                             model=cfg.model["name"], features=extractor.spec(),
+                             train_seconds=round(train_seconds, 1),
+                             created=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    write_metrics(run_dir / "metrics.json", results)
+    write_predictions(run_dir / "predictions.csv", fold_results, labels=labels)
+    _write_run_plots(run_dir, results, labels)
+    bundle = None
+    if save_bundle:
+        from emoscope.train.bundle import save_bundle as write_bundle
+
+        best = _best_fold(fold_extras)
+        extra = fold_extras[best]
+        if "state" in extra or "sklearn_state" in extra:
+            bundle = write_bundle(run_dir / "bundle", extractor=extractor, labels=labels,
+                                  extra=extra, metrics=results, config=cfg,
+                                  fold_name=prot.folds[best].name, protocol=prot)
+    seconds = time.perf_counter() - t0
+    from emoscope.report.training_report import write_training_report
+
+    write_training_report(run_dir, results=results, config=cfg, protocol=prot,
+                          skipped=skipped, seconds=seconds)
+    return RunResult(run_dir, results, prot, skipped, seconds, bundle)
+
+
+def _best_fold(extras: list[dict[str, Any]]) -> int:
+    scores = [e.get("best_valid_ua") for e in extras]
+    if all(s is None for s in scores):
+        return 0
+    return int(np.argmax([-1.0 if s is None else s for s in scores]))
+
+
+def _write_fold_plots(fold_dir: Path, history: list[dict[str, float]]) -> None:
+    if not history:
+        return
+    from emoscope.report.plots import save_figure
+    from emoscope.report.training_plots import learning_curves_figure
+
+    save_figure(learning_curves_figure(history), fold_dir / "learning_curves.png")
+
+
+def _write_run_plots(run_dir: Path, results: dict[str, Any], labels: list[str]) -> None:
+    from emoscope.report.plots import save_figure
+    from emoscope.report.training_plots import confusion_matrix_figure, fold_bars_figure
+
+    pooled = np.sum([np.asarray(f["confusion"]) for f in results["folds"]], axis=0)
+    save_figure(confusion_matrix_figure(pooled.tolist(), labels,
+                                        title="Confusion, pooled over folds"),
+                run_dir / "confusion.png")
+    save_figure(fold_bars_figure(results), run_dir / "folds.png")
