@@ -12,6 +12,7 @@ import numpy as np
 from emoscope.errors import ConfigError
 
 __all__ = [
+    "check_mel_options",
     "cmvn",
     "delta",
     "empty_mel_bands",
@@ -405,3 +406,23 @@ def pitch_yin(y: np.ndarray, sr: int, *, fmin: float = 60.0, fmax: float = 500.0
     hi = np.clip(lo + 1, 1, frame_length - 1)
     periodicity = _lag_correlation(frames, np.stack([lo, hi])).max(axis=0)
     return f0.astype(np.float32), periodicity.astype(np.float32)
+
+
+def check_mel_options(*, sample_rate: int, n_fft: int, hop_length: int, n_mels: int,
+                      fmin: float, fmax: float | None, win_length: int | None = None) -> None:
+    """Raise :class:`ConfigError` for STFT/mel options that cannot work together: a window or
+    hop below 1, ``fmin``/``fmax`` outside ``[0, Nyquist]``, or mel bands with no FFT bin."""
+    if n_mels < 1:
+        raise ConfigError(f"n_mels must be >= 1, got {n_mels}")
+    if n_fft < 2 or hop_length < 1:
+        raise ConfigError(f"n_fft must be >= 2 and hop_length >= 1, got {n_fft}, {hop_length}")
+    if win_length is not None and not 1 <= win_length <= n_fft:
+        raise ConfigError(f"win_length must be in [1, n_fft={n_fft}], got {win_length}")
+    top = sample_rate / 2 if fmax is None else fmax
+    if not 0 <= fmin < top <= sample_rate / 2:
+        raise ConfigError(f"need 0 <= fmin < fmax <= {sample_rate / 2:g} Hz, got "
+                          f"fmin={fmin}, fmax={fmax}")
+    empty = empty_mel_bands(sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
+    if empty:
+        raise ConfigError(f"{len(empty)} of the {n_mels} mel bands hold no FFT bin (first: band "
+                          f"{empty[0]}); use fewer n_mels or a larger n_fft")

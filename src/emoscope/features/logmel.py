@@ -58,24 +58,10 @@ class LogMel(FeatureExtractor):
 
     def validate_config(self) -> None:
         c = self.config
-        if c.n_mels < 1:
-            raise ConfigError(f"n_mels must be >= 1, got {c.n_mels}")
-        if c.n_fft < 2 or c.hop_length < 1:
-            raise ConfigError(f"n_fft must be >= 2 and hop_length >= 1, got {c.n_fft}, "
-                              f"{c.hop_length}")
-        if c.win_length is not None and not 1 <= c.win_length <= c.n_fft:
-            raise ConfigError(f"win_length must be in [1, n_fft={c.n_fft}], got {c.win_length}")
-        fmax = c.sample_rate / 2 if c.fmax is None else c.fmax
-        if not 0 <= c.fmin < fmax <= c.sample_rate / 2:
-            raise ConfigError(f"need 0 <= fmin < fmax <= {c.sample_rate / 2:g} Hz, got "
-                              f"fmin={c.fmin}, fmax={c.fmax}")
-        from emoscope.features.functional import empty_mel_bands
+        from emoscope.features.functional import check_mel_options
 
-        empty = empty_mel_bands(c.sample_rate, n_fft=c.n_fft, n_mels=c.n_mels, fmin=c.fmin,
-                                fmax=c.fmax)
-        if empty:
-            raise ConfigError(f"{len(empty)} of the {c.n_mels} mel bands hold no FFT bin (first: "
-                              f"band {empty[0]}); use fewer n_mels or a larger n_fft")
+        check_mel_options(sample_rate=c.sample_rate, n_fft=c.n_fft, hop_length=c.hop_length,
+                          n_mels=c.n_mels, fmin=c.fmin, fmax=c.fmax, win_length=c.win_length)
         if not c.floor > 0:
             raise ConfigError(f"floor must be positive, got {c.floor}")
         if c.normalize not in NORMALIZE_CHOICES:

@@ -49,23 +49,13 @@ class MFCCMean(FeatureExtractor):
     config: MFCCMeanConfig
 
     def validate_config(self) -> None:
-        from emoscope.features.functional import empty_mel_bands
+        from emoscope.features.functional import check_mel_options
 
         c = self.config
         if not 1 <= c.n_mfcc <= c.n_mels:
             raise ConfigError(f"n_mfcc must be in [1, n_mels={c.n_mels}], got {c.n_mfcc}")
-        if c.n_fft < 2 or c.hop_length < 1:
-            raise ConfigError(f"n_fft must be >= 2 and hop_length >= 1, got {c.n_fft}, "
-                              f"{c.hop_length}")
-        fmax = c.sample_rate / 2 if c.fmax is None else c.fmax
-        if not 0 <= c.fmin < fmax <= c.sample_rate / 2:
-            raise ConfigError(f"need 0 <= fmin < fmax <= {c.sample_rate / 2:g} Hz, got "
-                              f"fmin={c.fmin}, fmax={c.fmax}")
-        empty = empty_mel_bands(c.sample_rate, n_fft=c.n_fft, n_mels=c.n_mels, fmin=c.fmin,
-                                fmax=c.fmax)
-        if empty:
-            raise ConfigError(f"{len(empty)} of the {c.n_mels} mel bands hold no FFT bin; use "
-                              "fewer n_mels or a larger n_fft")
+        check_mel_options(sample_rate=c.sample_rate, n_fft=c.n_fft, hop_length=c.hop_length,
+                          n_mels=c.n_mels, fmin=c.fmin, fmax=c.fmax)
 
     def extract(self, y: np.ndarray) -> np.ndarray:
         from emoscope.features.functional import mfcc
