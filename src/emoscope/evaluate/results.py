@@ -399,6 +399,7 @@ def write_metrics(path: str | os.PathLike[str], results: Mapping[str, Any]) -> P
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are meant to be shared
         os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
