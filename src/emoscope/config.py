@@ -29,6 +29,7 @@ __all__ = [
     "ProtocolConfig",
     "TrainConfig",
     "apply_overrides",
+    "check_type",
     "coerce",
     "config_from_dict",
     "config_to_dict",
@@ -40,37 +41,58 @@ __all__ = [
 T = TypeVar("T")
 
 
-def fits_type(value: Any, hint: Any) -> bool:
-    """Whether ``value`` fits the annotation ``hint`` (the simple types configs use)."""
+def check_type(value: Any, hint: Any) -> tuple[bool, Any]:
+    """Whether ``value`` fits the annotation ``hint``, and the value to store.
+
+    Handles the simple types configs use: ``bool``, ``int`` (not bool), ``float`` (ints become
+    floats), ``str``, ``None``, unions, ``Literal``, ``tuple[X, ...]`` and ``tuple[X, Y]`` (element
+    types checked; lists become tuples, as YAML and JSON give lists), ``list[X]`` and ``dict``.
+    """
     origin = typing.get_origin(hint)
     if hint is Any:
-        return True
+        return True, value
     if origin in (typing.Union, types.UnionType):
-        return any(fits_type(value, h) for h in typing.get_args(hint))
+        for h in typing.get_args(hint):
+            ok, out = check_type(value, h)
+            if ok:
+                return True, out
+        return False, value
     if origin is Literal:
-        return value in typing.get_args(hint)
+        return value in typing.get_args(hint), value
     if hint is type(None):
-        return value is None
+        return value is None, value
     if hint is bool:
-        return isinstance(value, bool)
+        return isinstance(value, bool), value
     if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
+        return isinstance(value, int) and not isinstance(value, bool), value
     if hint is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return ok, float(value) if ok else value
     if origin in (tuple, list):
-        args = typing.get_args(hint)
         if not isinstance(value, tuple | list):
-            return False
-        if args and args[-1] is not Ellipsis and origin is tuple:
-            return len(args) == len(value) and all(fits_type(v, a) for v, a in zip(value, args,
-                                                                                   strict=True))
-        inner = args[0] if args else Any
-        return all(fits_type(v, inner) for v in value)
+            return False, value
+        args = typing.get_args(hint)
+        if origin is list or (len(args) == 2 and args[1] is Ellipsis):
+            args = (args[0] if args else Any,) * len(value)
+        elif args and len(args) != len(value):
+            return False, value
+        out = []
+        for v, h in zip(value, args or (Any,) * len(value), strict=True):
+            ok, item = check_type(v, h)
+            if not ok:
+                return False, value
+            out.append(item)
+        return True, tuple(out) if origin is tuple else out
     if origin is dict:
-        return isinstance(value, dict)
+        return isinstance(value, dict), value
     if isinstance(hint, type):
-        return isinstance(value, hint)
-    return True
+        return isinstance(value, hint), value
+    return True, value
+
+
+def fits_type(value: Any, hint: Any) -> bool:
+    """Whether ``value`` fits the annotation ``hint`` (see :func:`check_type`)."""
+    return check_type(value, hint)[0]
 
 
 def coerce(value: Any, hint: Any) -> Any:
@@ -114,10 +136,10 @@ def config_from_dict(cls: type[T], data: Any, *, where: str = "") -> T:
         if dataclasses.is_dataclass(hint) and isinstance(hint, type):
             kwargs[name] = config_from_dict(hint, value, where=f"{prefix}{name}")
             continue
-        value = coerce(value, hint)
-        if not fits_type(value, hint):
+        ok, checked = check_type(coerce(value, hint), hint)
+        if not ok:
             raise ConfigError(f"'{prefix}{name}' = {value!r} should be {_type_name(hint)}")
-        kwargs[name] = value
+        kwargs[name] = checked
     missing = [n for n, f in fields.items() if n not in kwargs
                and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     if missing:

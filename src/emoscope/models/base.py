@@ -33,15 +33,15 @@ package imports it automatically.
 from __future__ import annotations
 
 import dataclasses
-import types
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
+from emoscope.config import check_type
 from emoscope.errors import ConfigError
 from emoscope.registry import Registry
 
@@ -69,54 +69,6 @@ FAMILIES = ("torch", "sklearn")
 # Configs
 
 
-def _coerce(value: Any, hint: Any) -> tuple[bool, Any]:
-    """Whether ``value`` fits the annotation ``hint``, and the value to store.
-
-    The simple types configs use (as :func:`emoscope.features.base._fits`, copied here so that
-    models do not import the feature package), plus: element types of ``tuple[int, ...]`` and
-    ``tuple[int, int]`` are checked and lists become tuples (YAML and JSON give lists); ints
-    given for a ``float`` become floats.
-    """
-    origin = typing.get_origin(hint)
-    if hint is Any:
-        return True, value
-    if origin in (typing.Union, types.UnionType):
-        for h in typing.get_args(hint):
-            ok, out = _coerce(value, h)
-            if ok:
-                return True, out
-        return False, value
-    if origin is Literal:
-        return value in typing.get_args(hint), value
-    if hint is type(None):
-        return value is None, value
-    if hint is bool:
-        return isinstance(value, bool), value
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool), value
-    if hint is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return ok, float(value) if ok else value
-    if origin is tuple:
-        if not isinstance(value, tuple | list):
-            return False, value
-        args = typing.get_args(hint)
-        if len(args) == 2 and args[1] is Ellipsis:
-            args = (args[0],) * len(value)
-        elif args and len(args) != len(value):
-            return False, value
-        out = []
-        for v, h in zip(value, args or (Any,) * len(value), strict=True):
-            ok, c = _coerce(v, h)
-            if not ok:
-                return False, value
-            out.append(c)
-        return True, tuple(out)
-    if isinstance(hint, type):
-        return isinstance(value, hint), value
-    return True, value
-
-
 def _hint_name(hint: Any) -> str:
     name = hint.__name__ if isinstance(hint, type) else str(hint)
     return name.replace("typing.", "")
@@ -136,7 +88,7 @@ class ModelConfig:
         hints = typing.get_type_hints(type(self))
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            ok, coerced = _coerce(value, hints.get(f.name, Any))
+            ok, coerced = check_type(value, hints.get(f.name, Any))
             if not ok:
                 raise ConfigError(f"{type(self).__name__}: option {f.name}={value!r} should be "
                                   f"{_hint_name(hints[f.name])}")
