@@ -9,14 +9,25 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
 from emoscope.errors import ConfigError, UnknownNameError
 
 T = TypeVar("T")
 
-__all__ = ["Registry"]
+__all__ = ["Registry", "import_plugins"]
+
+
+def import_plugins(package: str, path: Iterable[str], *, infrastructure: Iterable[str]) -> None:
+    """Import every module of ``package`` except its ``infrastructure`` and private ones, so that
+    each corpus, feature, model or protocol file registers itself by being there."""
+    skip = set(infrastructure)
+    for mod in pkgutil.iter_modules(list(path)):
+        if mod.name not in skip and not mod.name.startswith("_"):
+            importlib.import_module(f"{package}.{mod.name}")
 
 
 class Registry(Generic[T]):

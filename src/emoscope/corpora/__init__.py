@@ -10,9 +10,6 @@ Adding a corpus means adding one module here that decorates its ``prepare_<name>
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from emoscope.corpora.base import (
     CORPORA,
     MANIFEST_COLUMNS,
@@ -25,11 +22,9 @@ from emoscope.corpora.base import (
     validate_manifest,
 )
 from emoscope.corpora.labels import Emotion, Gender, canonical_emotion, resolve_labels
+from emoscope.registry import import_plugins
 
-_INFRASTRUCTURE = {"base", "labels"}
-for _mod in pkgutil.iter_modules(__path__):
-    if _mod.name not in _INFRASTRUCTURE and not _mod.name.startswith("_"):
-        importlib.import_module(f"{__name__}.{_mod.name}")
+import_plugins(__name__, __path__, infrastructure={"base", "labels"})
 
 
 def available() -> list[str]:

@@ -7,9 +7,6 @@ Every module in this package except the infrastructure (``base``, ``functional``
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from emoscope.features.base import (
     FEATURES,
     FeatureConfig,
@@ -19,11 +16,9 @@ from emoscope.features.base import (
 )
 from emoscope.features.cache import FeatureCache, default_cache_dir, file_hash
 from emoscope.features.extract import FeatureSet, cached_paths, extract_features
+from emoscope.registry import import_plugins
 
-_INFRASTRUCTURE = {"base", "functional", "cache", "extract"}
-for _mod in pkgutil.iter_modules(__path__):
-    if _mod.name not in _INFRASTRUCTURE and not _mod.name.startswith("_"):
-        importlib.import_module(f"{__name__}.{_mod.name}")
+import_plugins(__name__, __path__, infrastructure={"base", "functional", "cache", "extract"})
 
 
 def available() -> list[str]:

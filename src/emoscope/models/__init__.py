@@ -26,9 +26,6 @@ is imported automatically.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from emoscope.models.base import (
     MODELS,
     ModelConfig,
@@ -41,11 +38,9 @@ from emoscope.models.base import (
     register_model,
 )
 from emoscope.models.layers import AttentiveStatsPool, lengths_to_mask, masked_mean, masked_std
+from emoscope.registry import import_plugins
 
-_INFRASTRUCTURE = {"base", "layers"}
-for _mod in pkgutil.iter_modules(__path__):
-    if _mod.name not in _INFRASTRUCTURE and not _mod.name.startswith("_"):
-        importlib.import_module(f"{__name__}.{_mod.name}")
+import_plugins(__name__, __path__, infrastructure={"base", "layers"})
 
 from emoscope.models.sklearn_models import SklearnModel  # noqa: E402 - imported above anyway
 

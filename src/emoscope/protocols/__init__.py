@@ -19,9 +19,7 @@ Adding a protocol means adding one module here whose builder is decorated with
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import pkgutil
 from typing import Any
 
 import pandas as pd
@@ -38,11 +36,9 @@ from emoscope.protocols.base import (
     register_protocol,
 )
 from emoscope.protocols.splits import FALLBACK_VALID_FRACTION
+from emoscope.registry import import_plugins
 
-_INFRASTRUCTURE = {"base", "balance", "splits"}
-for _mod in pkgutil.iter_modules(__path__):
-    if _mod.name not in _INFRASTRUCTURE and not _mod.name.startswith("_"):
-        importlib.import_module(f"{__name__}.{_mod.name}")
+import_plugins(__name__, __path__, infrastructure={"base", "balance", "splits"})
 
 from emoscope.protocols.cross import cross_corpus  # noqa: E402
 from emoscope.protocols.kfold import speaker_kfold  # noqa: E402
