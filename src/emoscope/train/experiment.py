@@ -116,10 +116,6 @@ def _fold_torch(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: di
         from emoscope.augment import BatchAugmenter
 
         batch_transform = BatchAugmenter(aug, specaugment=False)
-    if aug.waveform_enabled:
-        raise ConfigError("waveform augmentation needs features computed on the fly, which "
-                          "this trainer does not do yet; use feature-level augmentation "
-                          "(specaugment, mixup, crop, rotate)")
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
     res = train_torch_model(
@@ -193,9 +189,15 @@ def run_experiment(
     save_bundle : bool
         Write ``bundle/`` (the fold with the best validation UA).
     """
+    from emoscope.augment import AugmentConfig
     from emoscope.models import MODELS
     from emoscope.progress import EpochProgress
 
+    if cfg.augment and AugmentConfig.from_dict(cfg.augment).waveform_enabled:
+        # refused before any work: features are cached, so waveforms never reach the trainer
+        raise ConfigError("waveform augmentation (noise, gain, shift, speed, pitch) needs "
+                          "features computed on the fly, which this trainer does not do yet; "
+                          "use feature-level augmentation (specaugment, mixup, crop, rotate)")
     t0 = time.perf_counter()
     run_dir = Path(out_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
