@@ -46,6 +46,10 @@ __all__ = [
 ]
 
 
+#: Values of :attr:`FeatureConfig.trim`.
+TRIM_CHOICES = ("none", "energy", "vad")
+
+
 @dataclass(frozen=True)
 class FeatureConfig:
     """Base of every extractor's config. Subclasses add their own (frozen, typed) fields.
@@ -54,9 +58,19 @@ class FeatureConfig:
     ----------
     sample_rate : int
         The rate the waveform is resampled to before extraction.
+    trim : {"none", "energy", "vad"}
+        Cut leading and trailing silence before extraction (after resampling):
+        ``"energy"`` keeps what lies within ``trim_db`` of the loudest frame, ``"vad"`` keeps
+        from the first to the last Silero speech segment (see
+        :func:`emoscope.audio.vad.trim_silence`). Part of the config, so a model bundle trims
+        its inputs at inference exactly as in training.
+    trim_db : float
+        Threshold of ``trim="energy"``, in dB below the loudest frame.
     """
 
     sample_rate: int = 16000
+    trim: str = "none"
+    trim_db: float = 40.0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict of every field."""
@@ -106,6 +120,11 @@ class FeatureExtractor(ABC):
                               f"got {type(config).__name__}")
         if config.sample_rate <= 0:
             raise ConfigError(f"sample_rate must be positive, got {config.sample_rate}")
+        if config.trim not in TRIM_CHOICES:
+            raise ConfigError(f"trim must be one of {', '.join(TRIM_CHOICES)}, got "
+                              f"{config.trim!r}")
+        if not config.trim_db > 0:
+            raise ConfigError(f"trim_db must be positive, got {config.trim_db}")
         self.config = config
         self.validate_config()
 
@@ -148,6 +167,12 @@ class FeatureExtractor(ABC):
         x = to_mono(x.astype(np.float32, copy=False))
         if sr != self.config.sample_rate:
             x = resample(x, sr, self.config.sample_rate).astype(np.float32, copy=False)
+        if self.config.trim != "none":
+            from emoscope.audio.vad import trim_silence
+
+            method = "vad" if self.config.trim == "vad" else "energy"
+            x = trim_silence(x, self.config.sample_rate, method=method,
+                             top_db=self.config.trim_db)
         out = np.asarray(self.extract(x), dtype=np.float32)
         if not np.isfinite(out).all():
             raise AudioError(f"{self.name}: the feature has non-finite values for this input")

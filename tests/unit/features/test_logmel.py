@@ -146,7 +146,8 @@ def test_unknown_name():
 
 def test_cache_key_changes_with_every_option():
     ext = features.create("logmel")
-    changed = {"sample_rate": 8000, "n_mels": 80, "n_fft": 512, "hop_length": 100,
+    changed = {"trim": "energy", "trim_db": 30.0,
+               "sample_rate": 8000, "n_mels": 80, "n_fft": 512, "hop_length": 100,
                "win_length": 320, "fmin": 20.0, "fmax": 7600.0, "floor": 1e-8,
                "normalize": "utterance"}
     assert set(changed) == {f.name for f in dataclasses.fields(ext.config)}
@@ -155,3 +156,23 @@ def test_cache_key_changes_with_every_option():
         keys.add(features.create("logmel", **{name: value}).cache_key())
     assert len(keys) == len(changed) + 1
     assert features.create("log-mel").cache_key() == ext.cache_key()
+
+
+def test_trim_cuts_leading_and_trailing_silence():
+    sr = 16000
+    t = np.arange(sr) / sr
+    tone = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    y = np.concatenate([np.zeros(sr, np.float32), tone, np.zeros(2 * sr, np.float32)])
+    plain = features.create("logmel")(y, sr)
+    trimmed = features.create("logmel", trim="energy")(y, sr)
+    assert plain.shape[0] == 1 + len(y) // 160
+    assert abs(trimmed.shape[0] - 100) <= 10  # about the one second of tone
+    assert features.create("logmel", trim="energy").cache_key() != features.create(
+        "logmel").cache_key()
+
+
+def test_trim_rejects_unknown_method():
+    with pytest.raises(ConfigError, match="trim"):
+        features.create("logmel", trim="silence")
+    with pytest.raises(ConfigError, match="trim_db"):
+        features.create("logmel", trim="energy", trim_db=0.0)
