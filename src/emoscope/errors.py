@@ -10,11 +10,13 @@ tool can print a one-line message instead of a traceback.
     ├── AudioError            a file or waveform that cannot be used (``path``, ``reason``)
     │   ├── AudioDecodeError  unreadable, corrupt, truncated, not audio, no audio stream
     │   ├── EmptyAudioError   zero samples
+    │   ├── SilentAudioError  no signal to analyse (digital silence or far below speech level)
     │   └── AudioTooLongError longer than the caller allows
     ├── CorpusError           a corpus folder or manifest that does not match what was asked for
     ├── ProtocolError         folds that cannot be built (unknown speakers, too few classes, ...)
     └── ConfigError           bad options, unknown registered names
-        └── UnknownNameError
+        ├── UnknownNameError
+        └── BundleError       a model bundle that is missing, corrupt or of another version
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ __all__ = [
     "AudioDecodeError",
     "AudioError",
     "AudioTooLongError",
+    "BundleError",
     "ConfigError",
     "CorpusError",
     "EmoscopeError",
     "EmptyAudioError",
     "ProtocolError",
+    "SilentAudioError",
     "UnknownNameError",
 ]
 
@@ -63,6 +67,10 @@ class EmptyAudioError(AudioError):
     """The file decodes to zero samples."""
 
 
+class SilentAudioError(AudioError):
+    """The audio holds no signal to analyse (digital silence, or far below speech level)."""
+
+
 class AudioTooLongError(AudioError):
     """The audio is longer than the caller allows."""
 
@@ -81,3 +89,7 @@ class ConfigError(EmoscopeError):
 
 class UnknownNameError(ConfigError):
     """A name that is not registered (corpus, feature, model, protocol)."""
+
+
+class BundleError(ConfigError):
+    """A model bundle that is missing, corrupt, incomplete or of an incompatible version."""

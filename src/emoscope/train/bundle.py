@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from emoscope.errors import ConfigError
+from emoscope.errors import BundleError, ConfigError
 
 __all__ = ["BUNDLE_FORMAT", "BUNDLE_VERSION", "Bundle", "load_bundle", "save_bundle"]
 
@@ -137,7 +137,7 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: bool = False) -> Bundl
 
     Raises
     ------
-    ConfigError
+    BundleError
         Missing or corrupt files, an unknown format or a newer format version, a pickled model
         without ``trusted``.
     """
@@ -147,16 +147,18 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: bool = False) -> Bundl
     from emoscope.train.data import Standardizer
 
     p = Path(path)
+    if not p.exists():
+        raise BundleError(f"{p}: no such model bundle")
     if not (p / "bundle.json").is_file():
-        raise ConfigError(f"{p}: not a model bundle (no bundle.json)")
+        raise BundleError(f"{p}: not a model bundle (no bundle.json)")
     try:
         meta = json.loads((p / "bundle.json").read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{p}: corrupt bundle.json ({exc})") from None
+        raise BundleError(f"{p}: corrupt bundle.json ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != BUNDLE_FORMAT:
-        raise ConfigError(f"{p}: not an emoscope model bundle")
+        raise BundleError(f"{p}: not an emoscope model bundle")
     if int(meta.get("format_version", 0)) > BUNDLE_VERSION:
-        raise ConfigError(f"{p}: bundle format {meta.get('format_version')} is newer than this "
+        raise BundleError(f"{p}: bundle format {meta.get('format_version')} is newer than this "
                           f"emoscope reads ({BUNDLE_VERSION}); upgrade emoscope")
     try:
         extractor = features.create(meta["features"])
@@ -177,13 +179,13 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: bool = False) -> Bundl
             else:
                 blob = (p / "model.pkl").read_bytes()
                 if hashlib.sha256(blob).hexdigest() != info.get("sha256"):
-                    raise ConfigError(f"{p}: model.pkl does not match its recorded digest")
+                    raise BundleError(f"{p}: model.pkl does not match its recorded digest")
                 state.update(blob=blob, sha256=info["sha256"])
             model.load_state(state, trusted=trusted)
     except (KeyError, TypeError) as exc:
-        raise ConfigError(f"{p}: incomplete bundle ({exc})") from None
+        raise BundleError(f"{p}: incomplete bundle ({exc})") from None
     except (OSError, SafetensorError, RuntimeError) as exc:
-        raise ConfigError(f"{p}: unreadable weights ({exc})") from None
+        raise BundleError(f"{p}: unreadable weights ({exc})") from None
     std = meta.get("standardizer")
     return Bundle(p, meta, extractor, model, list(meta["labels"]),
                   None if std is None else Standardizer.from_dict(std))

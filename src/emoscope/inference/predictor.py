@@ -1,0 +1,257 @@
+"""The Predictor: a model bundle turned into ``waveform -> per-label probabilities``.
+
+Every way of using a trained model (files, long recordings, live audio, the HTTP service) goes
+through a :class:`Predictor`, so they all see the same preprocessing as training did: the
+bundle's feature extractor (mono mix-down, resampling, silence trim, the feature itself), its
+standardiser and its model.
+
+>>> from emoscope.inference import Predictor
+>>> p = Predictor.from_bundle()                     # the shipped default model  # doctest: +SKIP
+>>> p.predict(y, sr)                                # doctest: +SKIP
+Prediction(label='angry', probabilities={'angry': 0.81, ...})
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emoscope.errors import AudioError, BundleError, SilentAudioError
+
+__all__ = [
+    "DEFAULT_MAX_DURATION",
+    "SILENCE_DBFS",
+    "Prediction",
+    "Predictor",
+    "check_not_silent",
+    "default_bundle_path",
+]
+
+#: Longest clip :meth:`Predictor.predict_file` accepts, in seconds (use a timeline beyond).
+DEFAULT_MAX_DURATION = 600.0
+#: Clips whose RMS level stays below this (dB relative to full scale) count as silent.
+SILENCE_DBFS = -70.0
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One clip's result: the most probable label and every label's probability."""
+
+    label: str
+    probabilities: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "probabilities": dict(self.probabilities)}
+
+
+def default_bundle_path() -> Path:
+    """Where the shipped default model lives (inside the installed package).
+
+    ``EMOSCOPE_DEFAULT_BUNDLE`` overrides it (a bundle folder).
+    """
+    env = os.environ.get("EMOSCOPE_DEFAULT_BUNDLE")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "assets" / "default_model"
+
+
+def check_not_silent(y: np.ndarray, *, threshold_dbfs: float = SILENCE_DBFS) -> None:
+    """Raise :class:`SilentAudioError` when ``y`` holds no signal worth analysing.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,) or (channels, n)], floating point
+    threshold_dbfs : float
+        RMS level (dB relative to a full-scale sine's peak of 1.0) below which a clip is silent.
+    """
+    x = np.asarray(y, dtype=np.float64)
+    if x.size == 0:
+        return  # emptiness is the extractor's error to raise
+    rms = float(np.sqrt(np.mean(np.square(x))))
+    level = -np.inf if rms == 0.0 else 20.0 * np.log10(rms)
+    if level < threshold_dbfs:
+        shown = "digital silence" if rms == 0.0 else f"level {level:.0f} dBFS"
+        raise SilentAudioError(f"no signal to analyse ({shown}, below {threshold_dbfs:.0f} "
+                               "dBFS)")
+
+
+class Predictor:
+    """Per-label probabilities from waveforms, with a model bundle's whole pipeline.
+
+    Build it with :meth:`from_bundle`. It is not thread-safe for concurrent calls that change
+    torch's thread count; concurrent ``predict`` calls are otherwise fine (no state is kept).
+
+    Attributes
+    ----------
+    labels : list of str
+        The output order of :meth:`predict_proba` columns.
+    sample_rate : int
+        The rate the model's features are computed at (any input rate is resampled).
+    bundle : emoscope.train.bundle.Bundle
+    """
+
+    def __init__(self, bundle: Any) -> None:
+        self.bundle = bundle
+        self.labels: list[str] = list(bundle.labels)
+        self.extractor = bundle.extractor
+        self.sample_rate: int = int(bundle.extractor.config.sample_rate)
+
+    @classmethod
+    def from_bundle(cls, path: str | os.PathLike[str] | None = None, *,
+                    trusted: bool = False) -> Predictor:
+        """Load a bundle folder (``None``: the shipped default model).
+
+        Parameters
+        ----------
+        path : path, optional
+        trusted : bool
+            Allow a pickled scikit-learn model (SVM, gradient boosting) to be unpickled; only
+            for bundles from a source you trust.
+
+        Raises
+        ------
+        BundleError
+            Missing, corrupt, incomplete or too new a bundle; no default model installed.
+        """
+        from emoscope.train.bundle import load_bundle
+
+        if path is None:
+            path = default_bundle_path()
+            if not (Path(path) / "bundle.json").is_file():
+                raise BundleError(f"no default model found at {path}; pass a bundle "
+                                  "(--bundle DIR) or reinstall emoscope")
+        return cls(load_bundle(path, trusted=trusted))
+
+    def __repr__(self) -> str:
+        m = self.bundle.meta
+        return (f"Predictor({m['model']['name']} on {m['features']['name']}, "
+                f"labels={self.labels}, from {self.bundle.path})")
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """The bundle's description: labels, model, features, metrics, version, model card."""
+        m = self.bundle.meta
+        card = self.bundle.path / "MODEL_CARD.md"
+        return {"labels": self.labels, "model": m["model"]["name"],
+                "features": m["features"], "metrics": m.get("metrics"),
+                "emoscope_version": m.get("emoscope_version"), "created": m.get("created"),
+                "model_card": card.read_text() if card.is_file() else None}
+
+    # ---------------------------------------------------------------- features -> probabilities
+
+    def features(self, waveform: np.ndarray, sample_rate: int) -> np.ndarray:
+        """The bundle's (standardised) features of one clip.
+
+        Parameters
+        ----------
+        waveform : np.ndarray [shape=(n,) or (channels, n)], floating point
+        sample_rate : int
+
+        Returns
+        -------
+        np.ndarray
+            ``(dim,)``, ``(frames, dim)`` or ``(channels, height, width)`` by feature kind.
+
+        Raises
+        ------
+        AudioError
+            Empty, non-finite, silent, or too short for the feature.
+        """
+        y = np.asarray(waveform)
+        if not np.issubdtype(y.dtype, np.floating):
+            raise AudioError(f"expected a float waveform, got {y.dtype}")
+        check_not_silent(y)
+        x = self.extractor(y, sample_rate)
+        if self.bundle.standardizer is not None and self.extractor.kind in ("vector",
+                                                                            "sequence"):
+            x = self.bundle.standardizer(x)
+        return np.ascontiguousarray(x, dtype=np.float32)
+
+    def proba_from_features(self, feats: Sequence[np.ndarray]) -> np.ndarray:
+        """Probabilities ``(len(feats), n_labels)`` from :meth:`features` outputs."""
+        if not len(feats):
+            return np.zeros((0, len(self.labels)), np.float32)
+        if self.bundle.family == "sklearn":
+            return np.asarray(self.bundle.model.predict_proba(np.stack(feats)), np.float32)
+        import torch
+
+        from emoscope.train.data import collate
+
+        batch = collate([(f, 0, i) for i, f in enumerate(feats)])
+        lengths = batch.lengths
+        if lengths is not None and bool((lengths == lengths[0]).all()):
+            lengths = None  # nothing padded: the plain (exportable) path gives the same logits
+        with torch.inference_mode():
+            logits = self.bundle.model(batch.x, lengths)
+            return torch.softmax(logits, dim=-1).numpy().astype(np.float32)
+
+    # ------------------------------------------------------------------------- public calls
+
+    def predict_proba(self, waveforms: Sequence[np.ndarray], sample_rate: int, *,
+                      batch_size: int = 16) -> np.ndarray:
+        """Probabilities of several clips at one rate.
+
+        Parameters
+        ----------
+        waveforms : sequence of np.ndarray [shape=(n_i,) or (channels, n_i)]
+        sample_rate : int
+        batch_size : int
+            Clips per forward pass.
+
+        Returns
+        -------
+        np.ndarray [shape=(len(waveforms), len(labels))], float32, rows sum to 1
+        """
+        out = []
+        for s in range(0, len(waveforms), batch_size):
+            feats = [self.features(w, sample_rate) for w in waveforms[s:s + batch_size]]
+            out.append(self.proba_from_features(feats))
+        if not out:
+            return np.zeros((0, len(self.labels)), np.float32)
+        return np.concatenate(out)
+
+    def prediction(self, probs: np.ndarray) -> Prediction:
+        """A :class:`Prediction` from one row of probabilities ``(n_labels,)``."""
+        p = np.asarray(probs, dtype=np.float64)
+        return Prediction(self.labels[int(np.argmax(p))],
+                          {lab: float(v) for lab, v in zip(self.labels, p, strict=True)})
+
+    def predict(self, waveform: np.ndarray, sample_rate: int) -> Prediction:
+        """The label and probabilities of one clip (any rate, mono or multichannel).
+
+        Raises
+        ------
+        AudioError
+            Empty, non-finite, silent, or too short a waveform.
+        """
+        return self.prediction(self.predict_proba([waveform], sample_rate)[0])
+
+    def predict_file(self, path: str | os.PathLike[str], *,
+                     max_duration: float | None = DEFAULT_MAX_DURATION) -> Prediction:
+        """Decode a file (any format the audio layer reads, or a video's audio) and predict.
+
+        Raises
+        ------
+        AudioError
+            Unreadable, empty, silent or longer than ``max_duration`` seconds (the message
+            suggests a timeline for long recordings).
+        """
+        from emoscope.audio.io import load_audio
+        from emoscope.errors import AudioTooLongError
+
+        try:
+            y, sr = load_audio(path, sample_rate=self.sample_rate, max_duration=max_duration)
+        except AudioTooLongError as exc:
+            raise AudioTooLongError(f"{exc.reason}; use a timeline (--timeline) for long "
+                                    "recordings", path=path) from None
+        try:
+            return self.predict(y, sr)
+        except AudioError as exc:
+            if exc.path is None:
+                raise type(exc)(exc.reason, path=path) from None
+            raise
