@@ -11,6 +11,7 @@ tool can print a one-line message instead of a traceback.
     │   ├── AudioDecodeError  unreadable, corrupt, truncated, not audio, no audio stream
     │   ├── EmptyAudioError   zero samples
     │   ├── SilentAudioError  no signal to analyse (digital silence or far below speech level)
+    │   ├── TooShortAudioError shorter than the feature's analysis window
     │   └── AudioTooLongError longer than the caller allows
     ├── CorpusError           a corpus folder or manifest that does not match what was asked for
     ├── ProtocolError         folds that cannot be built (unknown speakers, too few classes, ...)
@@ -34,6 +35,7 @@ __all__ = [
     "EmptyAudioError",
     "ProtocolError",
     "SilentAudioError",
+    "TooShortAudioError",
     "UnknownNameError",
 ]
 
@@ -69,6 +71,10 @@ class EmptyAudioError(AudioError):
 
 class SilentAudioError(AudioError):
     """The audio holds no signal to analyse (digital silence, or far below speech level)."""
+
+
+class TooShortAudioError(AudioError):
+    """The audio is shorter than the feature's analysis window or minimum length."""
 
 
 class AudioTooLongError(AudioError):

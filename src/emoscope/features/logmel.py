@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emoscope.errors import AudioError, ConfigError
+from emoscope.errors import ConfigError, TooShortAudioError
 from emoscope.features.base import FeatureConfig, FeatureExtractor, register_feature
 
 NORMALIZE_CHOICES = ("none", "mean", "utterance")
@@ -74,7 +74,7 @@ class LogMel(FeatureExtractor):
         c = self.config
         window = c.n_fft if c.win_length is None else c.win_length
         if y.shape[-1] < window:
-            raise AudioError(f"{self.name}: {y.shape[-1]} samples at {c.sample_rate} Hz is "
+            raise TooShortAudioError(f"{self.name}: {y.shape[-1]} samples at {c.sample_rate} Hz is "
                              f"shorter than one {window}-sample window")
         s = log_mel(y, c.sample_rate, n_mels=c.n_mels, n_fft=c.n_fft, hop_length=c.hop_length,
                     win_length=c.win_length, fmin=c.fmin, fmax=c.fmax,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emoscope.errors import AudioError, ConfigError
+from emoscope.errors import ConfigError, TooShortAudioError
 from emoscope.features.base import FeatureConfig, FeatureExtractor, register_feature
 
 NORMALIZE_CHOICES = ("none", "mean", "utterance")
@@ -80,7 +80,7 @@ class MFCCDelta(FeatureExtractor):
 
         c = self.config
         if y.shape[-1] < c.n_fft:
-            raise AudioError(f"{self.name}: {y.shape[-1]} samples at {c.sample_rate} Hz is "
+            raise TooShortAudioError(f"{self.name}: {y.shape[-1]} samples at {c.sample_rate} Hz is "
                              f"shorter than one {c.n_fft}-sample window")
         m = mfcc(y, c.sample_rate, n_mfcc=c.n_mfcc, n_mels=c.n_mels, n_fft=c.n_fft,
                  hop_length=c.hop_length, fmin=c.fmin, fmax=c.fmax)  # (frames, n_mfcc)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emoscope.errors import AudioError, ConfigError
+from emoscope.errors import ConfigError, TooShortAudioError
 from emoscope.features.base import FeatureConfig, FeatureExtractor, register_feature
 
 
@@ -61,8 +61,9 @@ class MFCCMean(FeatureExtractor):
         from emoscope.features.functional import mfcc
 
         if y.shape[-1] < self.config.n_fft:
-            raise AudioError(f"{self.name}: {y.shape[-1]} samples at {self.config.sample_rate} "
-                             f"Hz is shorter than one {self.config.n_fft}-sample window")
+            raise TooShortAudioError(f"{self.name}: {y.shape[-1]} samples at "
+                                     f"{self.config.sample_rate} Hz is shorter than one "
+                                     f"{self.config.n_fft}-sample window")
         m = mfcc(y, self.config.sample_rate, n_mfcc=self.config.n_mfcc,
                  n_mels=self.config.n_mels, n_fft=self.config.n_fft,
                  hop_length=self.config.hop_length, fmin=self.config.fmin,

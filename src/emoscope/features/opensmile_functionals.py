@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from emoscope.errors import AudioError, ConfigError
+from emoscope.errors import AudioError, ConfigError, TooShortAudioError
 from emoscope.features.base import FeatureConfig, FeatureExtractor, register_feature
 
 if TYPE_CHECKING:
@@ -112,8 +112,9 @@ class _SmileFunctionals(FeatureExtractor):
         sr = self.config.sample_rate
         min_samples = math.ceil(MIN_SECONDS * sr - 1e-9)
         if y.shape[-1] < min_samples:
-            raise AudioError(f"{self.name}: {y.shape[-1] / sr * 1000:.1f} ms of audio is too "
-                             f"short; openSMILE needs at least {MIN_SECONDS * 1000:.0f} ms")
+            raise TooShortAudioError(f"{self.name}: {y.shape[-1] / sr * 1000:.1f} ms of audio "
+                                     "is too short; openSMILE needs at least "
+                                     f"{MIN_SECONDS * 1000:.0f} ms")
         x = np.clip(y, -1.0, _INT16_MAX).astype(np.float32, copy=False)
         table = _smile(self.config.feature_set).process_signal(x, sr)  # DataFrame (1, dim)
         out = table.to_numpy(dtype=np.float32)[0]  # (dim,)

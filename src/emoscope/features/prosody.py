@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emoscope.errors import AudioError, ConfigError
+from emoscope.errors import ConfigError, TooShortAudioError
 from emoscope.features.base import FeatureConfig, FeatureExtractor, register_feature
 
 OUTPUT_CHOICES = ("sequence", "functionals")
@@ -120,7 +120,7 @@ class Prosody(FeatureExtractor):
 
         c = self.config
         if y.shape[-1] < c.frame_length:
-            raise AudioError(f"{self.name}: {y.shape[-1]} samples at {c.sample_rate} Hz is "
+            raise TooShortAudioError(f"{self.name}: {y.shape[-1]} samples at {c.sample_rate} Hz is "
                              f"shorter than one {c.frame_length}-sample frame")
         f0, periodicity = pitch_yin(y, c.sample_rate, fmin=c.fmin, fmax=c.fmax,
                                     frame_length=c.frame_length, hop_length=c.hop_length)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emoscope.errors import AudioError, ConfigError
+from emoscope.errors import ConfigError, TooShortAudioError
 from emoscope.features.base import FeatureConfig, FeatureExtractor, register_feature
 
 #: Per-channel (RGB) mean and standard deviation of ImageNet, as torchvision's pretrained models.
@@ -116,7 +116,7 @@ class SpectrogramImage(FeatureExtractor):
         c = self.config
         window = c.n_fft if c.win_length is None else c.win_length
         if y.shape[-1] < window:
-            raise AudioError(f"{self.name}: {y.shape[-1]} samples at {c.sample_rate} Hz is "
+            raise TooShortAudioError(f"{self.name}: {y.shape[-1]} samples at {c.sample_rate} Hz is "
                              f"shorter than one {window}-sample window")
         if c.mel:
             s = mel_db(y, c.sample_rate, n_mels=c.n_mels, n_fft=c.n_fft,

@@ -34,6 +34,8 @@ __all__ = [
 
 #: Longest clip :meth:`Predictor.predict_file` accepts, in seconds (use a timeline beyond).
 DEFAULT_MAX_DURATION = 600.0
+#: How a too-long file's error message points to the right tool.
+LONG_HINT = "use a timeline (--timeline) for long recordings"
 #: Clips whose RMS level stays below this (dB relative to full scale) count as silent.
 SILENCE_DBFS = -70.0
 
@@ -165,6 +167,8 @@ class Predictor:
         y = np.asarray(waveform)
         if not np.issubdtype(y.dtype, np.floating):
             raise AudioError(f"expected a float waveform, got {y.dtype}")
+        if not np.isfinite(y).all():
+            raise AudioError("waveform holds NaN or infinite samples")
         check_not_silent(y)
         x = self.extractor(y, sample_rate)
         if self.bundle.standardizer is not None and self.extractor.kind in ("vector",
@@ -206,6 +210,12 @@ class Predictor:
         Returns
         -------
         np.ndarray [shape=(len(waveforms), len(labels))], float32, rows sum to 1
+
+        Raises
+        ------
+        AudioError
+            For the first bad clip: one bad clip fails the call (to skip bad files and go on,
+            use :func:`emoscope.inference.batch.predict_files`).
         """
         out = []
         for s in range(0, len(waveforms), batch_size):
@@ -231,15 +241,18 @@ class Predictor:
         """
         return self.prediction(self.predict_proba([waveform], sample_rate)[0])
 
-    def predict_file(self, path: str | os.PathLike[str], *,
-                     max_duration: float | None = DEFAULT_MAX_DURATION) -> Prediction:
-        """Decode a file (any format the audio layer reads, or a video's audio) and predict.
+    def load_features(self, path: str | os.PathLike[str], *,
+                      max_duration: float | None = DEFAULT_MAX_DURATION
+                      ) -> tuple[np.ndarray, float]:
+        """Decode a file (any format the audio layer reads, or a video's audio track) and
+        return its features (as :meth:`features`) and its duration in seconds; the waveform
+        is dropped.
 
         Raises
         ------
         AudioError
-            Unreadable, empty, silent or longer than ``max_duration`` seconds (the message
-            suggests a timeline for long recordings).
+            Unreadable, empty, silent, too short, or longer than ``max_duration`` seconds (the
+            message then suggests a timeline for long recordings); the path leads the message.
         """
         from emoscope.audio.io import load_audio
         from emoscope.errors import AudioTooLongError
@@ -247,11 +260,16 @@ class Predictor:
         try:
             y, sr = load_audio(path, sample_rate=self.sample_rate, max_duration=max_duration)
         except AudioTooLongError as exc:
-            raise AudioTooLongError(f"{exc.reason}; use a timeline (--timeline) for long "
-                                    "recordings", path=path) from None
+            raise AudioTooLongError(f"{exc.reason}; {LONG_HINT}", path=path) from None
         try:
-            return self.predict(y, sr)
+            return self.features(y, sr), y.shape[-1] / sr
         except AudioError as exc:
             if exc.path is None:
                 raise type(exc)(exc.reason, path=path) from None
             raise
+
+    def predict_file(self, path: str | os.PathLike[str], *,
+                     max_duration: float | None = DEFAULT_MAX_DURATION) -> Prediction:
+        """The label and probabilities of a whole file (see :meth:`load_features`)."""
+        x, _ = self.load_features(path, max_duration=max_duration)
+        return self.prediction(self.proba_from_features([x])[0])

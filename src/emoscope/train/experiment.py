@@ -32,7 +32,7 @@ from emoscope.errors import ConfigError
 from emoscope.evaluate.results import FoldResult, build_results, write_metrics, write_predictions
 from emoscope.protocols.base import Protocol
 
-__all__ = ["RunResult", "build_protocol", "load_manifest", "run_experiment"]
+__all__ = ["RunResult", "build_protocol", "for_protocol", "load_manifest", "run_experiment"]
 
 
 @dataclass
@@ -73,6 +73,32 @@ def build_protocol(cfg: ExperimentConfig, manifest: pd.DataFrame,
         return protocols.build(pname, manifest, **{**cfg.protocol.options, **valid})
     return protocols.predefined(manifest, pname, path=cfg.protocol.file,
                                 **{**cfg.protocol.options, **valid})
+
+
+def for_protocol(cfg: ExperimentConfig, name: str | None = None) -> ExperimentConfig:
+    """``cfg`` with its corpus switched to the one a named protocol is defined on.
+
+    A config names one corpus (``data.corpus``) but is meant to be benchmarked on several:
+    ``--protocol tess-cross-speaker`` with a RAVDESS config reads TESS. Corpus options
+    (``data.options``) belong to the config's corpus, so a switch with options set is refused.
+    A protocol kind (``loso``, ...) or a protocol of the config's own corpus changes nothing.
+    """
+    import dataclasses
+
+    pname = name or cfg.protocol.name
+    try:
+        protocols.get(pname)
+        return cfg  # a kind, not a named protocol
+    except ConfigError:
+        pass
+    spec = protocols.load_protocols(cfg.protocol.file).get(pname)
+    corpus = None if spec is None else spec.get("corpus")
+    if corpus is None or corpus == cfg.data.corpus:
+        return cfg
+    if cfg.data.options:
+        raise ConfigError(f"protocol {pname} is defined on {corpus}, but the config reads "
+                          f"{cfg.data.corpus} with options {cfg.data.options}; set data.corpus")
+    return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, corpus=corpus))
 
 
 def _targets(manifest: pd.DataFrame, labels: list[str]) -> dict[str, int]:
@@ -199,6 +225,7 @@ def run_experiment(
                           "features computed on the fly, which this trainer does not do yet; "
                           "use feature-level augmentation (specaugment, mixup, crop, rotate)")
     t0 = time.perf_counter()
+    cfg = for_protocol(cfg, protocol)
     run_dir = Path(out_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     manifest = load_manifest(cfg, data_root)
