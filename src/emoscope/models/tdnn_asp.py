@@ -86,8 +86,8 @@ class _SE(nn.Module):
                                 nn.Linear(bottleneck, channels), nn.Sigmoid())
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        if mask is None:
-            s = x.mean(-1)
+        if mask is None:  # the same arithmetic as a full mask, so results match exactly
+            s = x.sum(-1) / float(x.shape[-1])
         else:
             m = mask.unsqueeze(1).to(x.dtype)  # (B, 1, T)
             s = (x * m).sum(-1) / m.sum(-1).clamp_min(1.0)
@@ -146,7 +146,7 @@ class TDNNASP(TorchModel):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         lengths = self.check_batch(x, lengths)
         mask = None if lengths is None else lengths_to_mask(lengths, x.shape[1])  # (B, T)
-        h = self.input_dropout(x).transpose(1, 2)  # (B, F, T)
+        h = self.input_dropout(x).transpose(1, 2).contiguous()  # (B, F, T)
         if mask is not None:
             h = h * mask.unsqueeze(1).to(h.dtype)
         h = self.stem(h)  # (B, C, T)
@@ -156,5 +156,5 @@ class TDNNASP(TorchModel):
         for block in self.blocks:
             h = block(h, mask)
             outs.append(h)
-        h = self.aggregate(torch.cat(outs, dim=1)).transpose(1, 2)  # (B, T, aggregate)
+        h = self.aggregate(torch.cat(outs, dim=1)).transpose(1, 2).contiguous()  # (B, T, agg)
         return self.head(self.pool(h, mask))  # (B, 2 * aggregate) -> (B, n_classes)

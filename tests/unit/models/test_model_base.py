@@ -31,6 +31,7 @@ class _Config(ModelConfig):
 def test_every_model_is_registered():
     assert set(models.available()) == {
         "tess-lstm", "iemocap-cnn", "iemocap-cnn-rnn", "iemocap-cnn-lstm", "mlp", "crnn-asp",
+        "tdnn-asp",
         "ssl-head", "svm", "logreg", "gbt"}
     for name in models.available():
         cls = models.MODELS.get(name)
