@@ -28,5 +28,5 @@ def test_own_protocol_and_kinds_change_nothing():
 
 
 def test_switch_with_corpus_options_is_refused():
-    with pytest.raises(ConfigError, match="data.corpus"):
+    with pytest.raises(ConfigError, match=r"data\.corpus"):
         for_protocol(_cfg(options={"include_song": True}), "tess-cross-speaker")
