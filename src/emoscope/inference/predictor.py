@@ -131,7 +131,7 @@ class Predictor:
 
     def __repr__(self) -> str:
         m = self.bundle.meta
-        return (f"Predictor({m['model']['name']} on {m['features']['name']}, "
+        return (f"{type(self).__name__}({m['model']['name']} on {m['features']['name']}, "
                 f"labels={self.labels}, from {self.bundle.path})")
 
     @property

@@ -87,7 +87,7 @@ class _SE(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         if mask is None:  # the same arithmetic as a full mask, so results match exactly
-            s = x.sum(-1) / float(x.shape[-1])
+            s = x.sum(-1) / x.shape[-1]
         else:
             m = mask.unsqueeze(1).to(x.dtype)  # (B, 1, T)
             s = (x * m).sum(-1) / m.sum(-1).clamp_min(1.0)
