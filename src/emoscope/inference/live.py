@@ -149,9 +149,8 @@ def run_live(
 def _warm_up(predictor: Predictor) -> None:
     """Classify one second of faint noise, so that lazy imports and the first forward pass
     do not delay the first live label."""
-    y = 0.01 * np.random.default_rng(0).standard_normal(predictor.sample_rate)
     with contextlib.suppress(EmoscopeError):  # a model refusing noise will say so on speech
-        predictor.predict_proba([y.astype(np.float32)], predictor.sample_rate)
+        predictor.warmup()
 
 
 def _file_blocks(path: str | os.PathLike[str], block_seconds: float, *, realtime: bool

@@ -144,6 +144,14 @@ class Predictor:
                 "emoscope_version": m.get("emoscope_version"), "created": m.get("created"),
                 "model_card": card.read_text() if card.is_file() else None}
 
+    def warmup(self) -> None:
+        """Run one prediction on generated audio, so that the first real call does not pay for
+        lazy imports and first-call allocations (live use, servers)."""
+        rng = np.random.default_rng(0)
+        t = np.arange(self.sample_rate) / self.sample_rate
+        y = (0.1 * np.sin(2 * np.pi * 220.0 * t) + 0.01 * rng.standard_normal(t.shape))
+        self.predict(y.astype(np.float32), self.sample_rate)
+
     # ---------------------------------------------------------------- features -> probabilities
 
     def features(self, waveform: np.ndarray, sample_rate: int) -> np.ndarray:
