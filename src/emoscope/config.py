@@ -165,14 +165,19 @@ def config_to_dict(cfg: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Which corpus, and which labels of it.
+    """Which corpus (or corpora), and which labels of it.
 
     Attributes
     ----------
     corpus : str
-        A registered corpus (``emoscope corpora``).
+        A registered corpus (``emoscope corpora``); with ``corpora``, a name for the mix.
     root : str, optional
         Its folder; usually given on the command line (``--data-root``).
+    corpora : dict, optional
+        Several corpora read together: corpus name -> folder, relative to the data root (or
+        absolute), e.g. ``{tess: TESS, ravdess: RAVDESS}`` with ``--data-root ../shared/data``.
+        Protocols then name speakers ``<corpus>:<speaker>`` (``ravdess:02``), so that no two
+        corpora share one.
     labels : list of str, optional
         Keep only these labels (canonical names or the corpus's own codes), in this order.
     label_map : dict, optional
@@ -183,6 +188,7 @@ class DataConfig:
 
     corpus: str
     root: str | None = None
+    corpora: dict[str, str] | None = None
     labels: list[str] | None = None
     label_map: dict[str, str] | None = None
     options: dict[str, Any] = field(default_factory=dict)

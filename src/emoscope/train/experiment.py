@@ -53,8 +53,26 @@ def load_manifest(cfg: ExperimentConfig, data_root: str | os.PathLike[str] | Non
     root = data_root or cfg.data.root
     if root is None:
         raise ConfigError("no data root: pass --data-root or set data.root in the config")
-    return corpora.load(cfg.data.corpus, root, labels=cfg.data.labels,
-                        label_map=cfg.data.label_map, **cfg.data.options)
+    if not cfg.data.corpora:
+        return corpora.load(cfg.data.corpus, root, labels=cfg.data.labels,
+                            label_map=cfg.data.label_map, **cfg.data.options)
+    if cfg.data.options:
+        raise ConfigError("data.options apply to one corpus; with data.corpora leave them out")
+    parts, labels, skipped = [], [], []
+    for name, folder in cfg.data.corpora.items():
+        df = corpora.load(name, Path(root) / folder, label_map=cfg.data.label_map)
+        labels += [lab for lab in df.attrs.get("labels", sorted(df["label"].unique()))
+                   if lab not in labels]
+        skipped += list(df.attrs.get("skipped", []))
+        parts.append(df)
+    df = pd.concat(parts, ignore_index=True)
+    if df["id"].duplicated().any():
+        df["id"] = df["corpus"].astype(str) + "/" + df["id"].astype(str)
+    df.attrs = {"corpus": cfg.data.corpus, "root": str(root), "labels": labels,
+                "skipped": skipped}
+    if cfg.data.labels is not None:
+        df = corpora.select_labels(df, cfg.data.labels)
+    return df
 
 
 def build_protocol(cfg: ExperimentConfig, manifest: pd.DataFrame,

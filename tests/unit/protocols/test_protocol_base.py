@@ -133,7 +133,7 @@ def test_check_fold_against_manifest():
 
 def test_every_kind_is_registered():
     assert set(protocols.available()) == {"random", "speaker-kfold", "loso", "loso-session",
-                                          "predefined", "cross-corpus"}
+                                          "predefined", "cross-corpus", "holdout-speakers"}
     assert all(protocols.describe().values())
 
 
