@@ -27,7 +27,8 @@ import numpy as np
 
 from emoscope.errors import BundleError, ConfigError
 
-__all__ = ["BUNDLE_FORMAT", "BUNDLE_VERSION", "Bundle", "load_bundle", "save_bundle"]
+__all__ = ["BUNDLE_FORMAT", "BUNDLE_VERSION", "Bundle", "add_reference_metrics", "load_bundle",
+           "save_bundle"]
 
 BUNDLE_FORMAT = "emoscope-bundle"
 BUNDLE_VERSION = 1
@@ -64,15 +65,33 @@ class Bundle:
         return predict_proba(self.model, ds, batch_size=batch_size)
 
 
+def _training_data(meta: dict[str, Any]) -> list[str]:
+    """Lines naming each training corpus with its licence (from the corpus registry)."""
+    from emoscope.corpora.base import CORPORA
+
+    data = meta["training"]["data"]
+    names = list(data.get("corpora") or []) or [data["corpus"]]
+    lines = []
+    for name in names:
+        try:
+            spec = CORPORA.get(name)
+            lic = spec.licence or "see the corpus's own terms"
+            lines.append(f"- `{name}`: {spec.description or name} Licence: {lic}.")
+        except Exception:  # a corpus registered by a plugin that is not installed here
+            lines.append(f"- `{name}`: see the corpus's licence.")
+    return lines
+
+
 def _card(meta: dict[str, Any]) -> str:
     m = meta["metrics"]
-    mean, std = m.get("mean", {}), m.get("std", {})
     leak = " (LEAKY: speakers shared between train and test)" if m.get("leaky") else ""
 
-    def fmt(key: str) -> str:
-        return f"{mean.get(key, float('nan')):.3f} ± {std.get(key, 0.0):.3f}"
+    def fmt(d: dict[str, Any], key: str) -> str:
+        sd = d.get("std", {}).get(key)
+        out = f"{d.get('mean', {}).get(key, float('nan')):.3f}"
+        return out if sd is None or d.get("n_folds", 2) == 1 else f"{out} ± {sd:.3f}"
 
-    return "\n".join([
+    lines = [
         f"# emoscope model: {meta['model']['name']} on {meta['features']['name']}",
         "",
         f"Labels: {', '.join(meta['labels'])}.",
@@ -80,23 +99,64 @@ def _card(meta: dict[str, Any]) -> str:
         "## Evaluation",
         "",
         f"Protocol `{m.get('protocol')}`{leak}, mean over {m.get('n_folds')} fold(s): "
-        f"UA {fmt('ua')}, WA {fmt('wa')}, macro-F1 {fmt('macro_f1')}.",
+        f"UA {fmt(m, 'ua')}, WA {fmt(m, 'wa')}, macro-F1 {fmt(m, 'macro_f1')}.",
         f"These weights are the model of fold `{meta['fold']}` (the best validation UA).",
+    ]
+    for ref in meta.get("reference_metrics") or []:
+        kind = "LEAKY" if ref.get("leaky") else "speaker-independent"
+        lines += ["", f"The same recipe, evaluated on `{ref['protocol']}` "
+                  f"({ref.get('n_folds')} {kind} fold(s)): UA {fmt(ref, 'ua')}, "
+                  f"WA {fmt(ref, 'wa')}, macro-F1 {fmt(ref, 'macro_f1')}"
+                  f"{' (' + ref['source'] + ')' if ref.get('source') else ''}."]
+    lines += [
         "",
         "## Training data",
         "",
-        f"Corpus `{meta['training']['data']['corpus']}`; see the corpus's licence "
-        "(`emoscope corpora`). Acted emotional speech: expect lower accuracy on natural speech.",
+        *_training_data(meta),
+        "",
+        "Acted emotional speech: expect lower accuracy on natural, spontaneous speech, other "
+        "languages and noisy recordings. Check each corpus's licence before any use; the "
+        "non-commercial ones bind models trained on them too.",
         "",
         f"Created {meta['created']} with emoscope {meta['emoscope_version']}.",
         "",
-    ])
+    ]
+    return "\n".join(lines)
+
+
+def _reference(r: dict[str, Any]) -> dict[str, Any]:
+    return {"protocol": r["protocol"], "leaky": bool(r["leaky"]), "n_folds": len(r["folds"]),
+            "mean": r["mean"], "std": r["std"], "source": r.get("source")}
+
+
+def add_reference_metrics(path: str | os.PathLike[str],
+                          metrics: list[dict[str, Any]]) -> None:
+    """Record figures of the same recipe on other protocols in a bundle (``bundle.json`` and
+    the model card), e.g. the ``ravdess-si6`` benchmark of a model trained on all the data.
+
+    Parameters
+    ----------
+    path : path
+        A bundle folder.
+    metrics : list of dict
+        ``metrics.json`` contents; an optional ``source`` key says where they come from.
+    """
+    p = Path(path)
+    meta = json.loads((p / "bundle.json").read_text())
+    meta["reference_metrics"] = [_reference(r) for r in metrics]
+    (p / "bundle.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
+    (p / "MODEL_CARD.md").write_text(_card(meta))
 
 
 def save_bundle(path: str | os.PathLike[str], *, extractor: Any, labels: list[str],
                 extra: dict[str, Any], metrics: dict[str, Any], config: Any,
-                fold_name: str, protocol: Any) -> Path:
-    """Write a bundle folder from a trained fold (see :mod:`emoscope.train.experiment`)."""
+                fold_name: str, protocol: Any,
+                reference_metrics: list[dict[str, Any]] | None = None) -> Path:
+    """Write a bundle folder from a trained fold (see :mod:`emoscope.train.experiment`).
+
+    ``reference_metrics``: figures of the same recipe on other protocols (``metrics.json``
+    dicts, optionally with a ``source`` note), shown on the model card.
+    """
     from safetensors.numpy import save_file as save_numpy
     from safetensors.torch import save_file as save_torch
 
@@ -116,6 +176,8 @@ def save_bundle(path: str | os.PathLike[str], *, extractor: Any, labels: list[st
                     "std": metrics["std"]},
         "training": config_to_dict(config),
     }
+    if reference_metrics:
+        meta["reference_metrics"] = [_reference(r) for r in reference_metrics]
     if extra["family"] == "torch":
         save_torch(extra["state"], str(out / "weights.safetensors"))
     else:
