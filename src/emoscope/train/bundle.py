@@ -76,7 +76,8 @@ def _training_data(meta: dict[str, Any]) -> list[str]:
         try:
             spec = CORPORA.get(name)
             lic = spec.licence or "see the corpus's own terms"
-            lines.append(f"- `{name}`: {spec.description or name} Licence: {lic}.")
+            desc = (spec.description or name).rstrip(".")
+            lines.append(f"- `{name}`: {desc}. Licence: {lic}.")
         except Exception:  # a corpus registered by a plugin that is not installed here
             lines.append(f"- `{name}`: see the corpus's licence.")
     return lines
