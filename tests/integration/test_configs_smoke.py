@@ -28,7 +28,12 @@ SMALL = ["train.epochs=1", "train.batch_size=8", "train.feature_workers=1"]
 @pytest.fixture(scope="module")
 def corpora_root(tmp_path_factory):
     base = tmp_path_factory.mktemp("corpora")
-    return {name: make(base / name) for name, make in FAKES.items()}
+    roots = {name: make(base / name) for name, make in FAKES.items()}
+    multi = base / "multi"  # several corpora under one data root (data.corpora)
+    FAKES["tess"](multi / "TESS")
+    FAKES["ravdess"](multi / "RAVDESS")
+    roots["multi"] = multi
+    return roots
 
 
 def test_there_are_configs():
@@ -44,7 +49,8 @@ def test_config_runs(path, corpora_root, tmp_path):
     if cfg.data.corpus != "iemocap":
         overrides += ["protocol.name=speaker-kfold", "protocol.options={k: 2}"]
     cfg = load_config(path, overrides=overrides)
-    res = run_experiment(cfg, out_dir=tmp_path / "run", data_root=corpora_root[cfg.data.corpus],
+    root = corpora_root["multi" if cfg.data.corpora else cfg.data.corpus]
+    res = run_experiment(cfg, out_dir=tmp_path / "run", data_root=root,
                          protocol=protocol, progress=False, cache=tmp_path / "cache")
     run = res.run_dir
     metrics = read_metrics(run / "metrics.json")

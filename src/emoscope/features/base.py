@@ -66,11 +66,16 @@ class FeatureConfig:
         its inputs at inference exactly as in training.
     trim_db : float
         Threshold of ``trim="energy"``, in dB below the loudest frame.
+    duration : float or None
+        Bring every input to exactly this many seconds (after trimming) before extraction:
+        longer inputs keep their middle, shorter ones are zero-padded on both sides; the IEMOCAP
+        study's fixed 3 s clips are ``duration=3.0``. ``None`` keeps each input's length.
     """
 
     sample_rate: int = 16000
     trim: str = "none"
     trim_db: float = 40.0
+    duration: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict of every field."""
@@ -125,6 +130,8 @@ class FeatureExtractor(ABC):
                               f"{config.trim!r}")
         if not config.trim_db > 0:
             raise ConfigError(f"trim_db must be positive, got {config.trim_db}")
+        if config.duration is not None and not config.duration * config.sample_rate >= 1:
+            raise ConfigError(f"duration must be positive (seconds), got {config.duration}")
         self.config = config
         self.validate_config()
 
@@ -173,6 +180,11 @@ class FeatureExtractor(ABC):
             method = "vad" if self.config.trim == "vad" else "energy"
             x = trim_silence(x, self.config.sample_rate, method=method,
                              top_db=self.config.trim_db)
+        if self.config.duration is not None:
+            from emoscope.audio.segment import pad_or_crop
+
+            x = pad_or_crop(x, round(self.config.duration * self.config.sample_rate),
+                            position="center")
         out = np.asarray(self.extract(x), dtype=np.float32)
         if not np.isfinite(out).all():
             raise AudioError(f"{self.name}: the feature has non-finite values for this input")

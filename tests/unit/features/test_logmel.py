@@ -146,7 +146,7 @@ def test_unknown_name():
 
 def test_cache_key_changes_with_every_option():
     ext = features.create("logmel")
-    changed = {"trim": "energy", "trim_db": 30.0,
+    changed = {"trim": "energy", "trim_db": 30.0, "duration": 3.0,
                "sample_rate": 8000, "n_mels": 80, "n_fft": 512, "hop_length": 100,
                "win_length": 320, "fmin": 20.0, "fmax": 7600.0, "floor": 1e-8,
                "normalize": "utterance"}
@@ -176,3 +176,22 @@ def test_trim_rejects_unknown_method():
         features.create("logmel", trim="silence")
     with pytest.raises(ConfigError, match="trim_db"):
         features.create("logmel", trim="energy", trim_db=0.0)
+
+
+@pytest.mark.parametrize("seconds", [0.5, 3.0, 7.25])
+def test_duration_gives_fixed_length_clips(seconds):
+    sr = 16000
+    y = (0.3 * np.sin(2 * np.pi * 220 * np.arange(int(seconds * sr)) / sr)).astype(np.float32)
+    x = features.create("logmel", duration=3.0)(y, sr)
+    assert x.shape == (1 + 3 * sr // 160, 64)
+
+
+def test_duration_keeps_the_middle_and_rejects_nonsense():
+    sr = 16000
+    tone = 0.3 * np.sin(2 * np.pi * 440 * np.arange(sr) / sr).astype(np.float32)
+    y = np.concatenate([np.zeros(sr, np.float32), tone, np.zeros(sr, np.float32)])
+    mid = features.create("logmel", duration=1.0)(y, sr)
+    assert (mid[5:-5].max(axis=1) > -10).all()  # every frame holds the tone, no silence
+    assert (features.create("logmel")(y[:sr], sr).max(axis=1) < -20).all()
+    with pytest.raises(ConfigError, match="duration"):
+        features.create("logmel", duration=0.0)

@@ -117,7 +117,7 @@ def test_bad_options_raise_config_error(options):
 
 def test_cache_key_changes_with_every_option():
     ext = features.create("mfcc-delta")
-    changed = {"trim": "energy", "trim_db": 30.0,
+    changed = {"trim": "energy", "trim_db": 30.0, "duration": 3.0,
                "sample_rate": 8000, "n_mfcc": 20, "n_mels": 64, "n_fft": 512,
                "hop_length": 80, "fmin": 20.0, "fmax": 7000.0, "deltas": 1, "delta_width": 9,
                "normalize": "utterance"}

@@ -176,7 +176,7 @@ def test_bad_options_raise_config_error(options):
 
 def test_cache_key_changes_with_every_option():
     ext = features.create("prosody")
-    changed = {"trim": "energy", "trim_db": 30.0,
+    changed = {"trim": "energy", "trim_db": 30.0, "duration": 3.0,
                "sample_rate": 8000, "fmin": 75.0, "fmax": 400.0, "frame_length": 1024,
                "hop_length": 80, "voicing_threshold": 0.6, "silence_db": -50.0,
                "dynamic_range_db": 30.0, "f0_scale": "semitones", "output": "functionals"}

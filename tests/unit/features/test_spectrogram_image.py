@@ -182,7 +182,7 @@ def test_bad_options_raise_config_error(options):
 
 def test_cache_key_changes_with_every_option():
     ext = features.create("spectrogram-image")
-    changed = {"trim": "energy", "trim_db": 30.0,
+    changed = {"trim": "energy", "trim_db": 30.0, "duration": 3.0,
                "sample_rate": 8000, "n_fft": 1024, "hop_length": 80, "win_length": 400,
                "mel": True, "n_mels": 64, "max_freq": 4000.0, "db_min": -60.0, "db_max": -10.0,
                "height": 128, "width": 128, "channels": 1, "imagenet_norm": True}
