@@ -80,7 +80,7 @@ def run_job(config: str, protocol: str, *, shared: Path, runs: Path, cache: Path
     if proc.returncode != 0:
         raise SystemExit(f"{key}: emoscope benchmark failed with exit code {proc.returncode}")
     metrics = json.loads((REPO / out / "metrics.json").read_text())  # REPO / abs = abs
-    metrics.update(config=config, command=shown.replace(str(runs), "runs"),
+    metrics.update(config=config, command=shown,
                    wall_seconds=round(wall, 1), machine=machine(),
                    cached_features=cache is not None)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -130,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tag", help="Suffix of the result name (for variants made with --set).")
     ap.add_argument("--runs", type=Path, default=Path("runs/benchmarks"),
                     help="Where run directories go.")
-    ap.add_argument("--cache", type=Path, help="Feature cache (training time excludes "
-                    "features either way; wall time then excludes extraction).")
+    ap.add_argument("--cache", type=Path, help="Feature cache, e.g. runs/cache (training "
+                    "time excludes features either way; with a warm cache wall time does too).")
     ap.add_argument("--markdown", action="store_true", help="Print the results table.")
     a = ap.parse_args(argv)
     if a.markdown:

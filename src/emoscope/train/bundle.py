@@ -83,6 +83,14 @@ def _training_data(meta: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _chosen(meta: dict[str, Any]) -> str:
+    """How the bundle's epoch was chosen, from its training config."""
+    prot = meta.get("training", {}).get("protocol", {})
+    if prot.get("valid_fraction") is None and prot.get("valid_speakers") is None:
+        return "the last epoch: no validation split"
+    return "the best validation UA"
+
+
 def _card(meta: dict[str, Any]) -> str:
     m = meta["metrics"]
     leak = " (LEAKY: speakers shared between train and test)" if m.get("leaky") else ""
@@ -101,7 +109,7 @@ def _card(meta: dict[str, Any]) -> str:
         "",
         f"Protocol `{m.get('protocol')}`{leak}, mean over {m.get('n_folds')} fold(s): "
         f"UA {fmt(m, 'ua')}, WA {fmt(m, 'wa')}, macro-F1 {fmt(m, 'macro_f1')}.",
-        f"These weights are the model of fold `{meta['fold']}` (the best validation UA).",
+        f"These weights are the model of fold `{meta['fold']}` ({_chosen(meta)}).",
     ]
     for ref in meta.get("reference_metrics") or []:
         kind = "LEAKY" if ref.get("leaky") else "speaker-independent"
