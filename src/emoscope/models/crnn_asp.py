@@ -34,7 +34,13 @@ from torch import nn
 
 from emoscope.errors import ConfigError
 from emoscope.models.base import ModelConfig, TorchModel, register_model
-from emoscope.models.layers import AttentiveStatsPool, ConvBlock, lengths_to_mask, run_rnn
+from emoscope.models.layers import (
+    AttentiveStatsPool,
+    ConvBlock,
+    classifier_head,
+    lengths_to_mask,
+    run_rnn,
+)
 
 
 @dataclass(frozen=True)
@@ -105,13 +111,8 @@ class CRNNASP(TorchModel):
                           dropout=c.dropout if c.rnn_layers > 1 else 0.0)
         self.pool = AttentiveStatsPool(c.rnn_hidden * (2 if c.bidirectional else 1),
                                        c.attention_dim)
-        head: list[nn.Module] = [nn.Dropout(c.dropout)]
-        width = self.pool.out_dim
-        if c.hidden is not None:
-            head += [nn.Linear(width, c.hidden), nn.ReLU(), nn.Dropout(c.dropout)]
-            width = c.hidden
-        head.append(nn.Linear(width, n_classes))
-        self.head = nn.Sequential(*head)
+        self.head = classifier_head(self.pool.out_dim, n_classes, hidden=c.hidden,
+                                    dropout=c.dropout)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         lengths = self.check_batch(x, lengths)

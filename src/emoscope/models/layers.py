@@ -76,6 +76,22 @@ class AttentiveStatsPool(nn.Module):
         return torch.cat([mean, var.clamp_min(self.eps).sqrt()], dim=1)  # (B, 2 * dim)
 
 
+def classifier_head(in_dim: int, n_classes: int, *, hidden: int | None,
+                    dropout: float) -> nn.Sequential:
+    """``Dropout -> [Linear(in_dim, hidden) -> ReLU -> Dropout] -> Linear(., n_classes)``.
+
+    Shapes: ``(B, in_dim) -> (B, n_classes)`` logits; ``hidden=None`` goes straight to the
+    output layer.
+    """
+    layers: list[nn.Module] = [nn.Dropout(dropout)]
+    width = in_dim
+    if hidden is not None:
+        layers += [nn.Linear(width, hidden), nn.ReLU(), nn.Dropout(dropout)]
+        width = hidden
+    layers.append(nn.Linear(width, n_classes))
+    return nn.Sequential(*layers)
+
+
 def run_rnn(rnn: nn.RNNBase, x: torch.Tensor,
             lengths: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
     """Run a batch-first RNN/GRU/LSTM over the valid frames only.

@@ -29,7 +29,7 @@ from torch import nn
 
 from emoscope.errors import ConfigError
 from emoscope.models.base import ModelConfig, TorchModel, register_model
-from emoscope.models.layers import AttentiveStatsPool, lengths_to_mask
+from emoscope.models.layers import AttentiveStatsPool, classifier_head, lengths_to_mask
 
 
 @dataclass(frozen=True)
@@ -135,13 +135,8 @@ class TDNNASP(TorchModel):
             nn.Conv1d(c.channels * len(c.dilations), c.aggregate, 1, bias=False),
             nn.BatchNorm1d(c.aggregate), nn.ReLU())
         self.pool = AttentiveStatsPool(c.aggregate, c.attention_dim)
-        head: list[nn.Module] = [nn.Dropout(c.dropout)]
-        width = self.pool.out_dim
-        if c.hidden is not None:
-            head += [nn.Linear(width, c.hidden), nn.ReLU(), nn.Dropout(c.dropout)]
-            width = c.hidden
-        head.append(nn.Linear(width, n_classes))
-        self.head = nn.Sequential(*head)
+        self.head = classifier_head(self.pool.out_dim, n_classes, hidden=c.hidden,
+                                    dropout=c.dropout)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         lengths = self.check_batch(x, lengths)
