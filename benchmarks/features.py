@@ -29,18 +29,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from _machine import cpu_model
+
 FEATURES = {"logmel": "logmel", "mfcc": "mfcc-mean", "egemaps": "egemaps"}
 
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo (Linux), else what platform reports."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _peak_rss_mb() -> float:

@@ -4,7 +4,7 @@ Each job runs ``emoscope benchmark`` in its own process (the exact command is re
 result), then its ``metrics.json`` is copied to ``benchmarks/results/models/`` together with the
 command, wall time and machine.
 
-    # every shipped config on the three standard protocols (hours on 2 CPUs)
+    # every model family's config on the three standard protocols (hours on 2 CPUs)
     python benchmarks/models.py --shared ../shared
     # a subset
     python benchmarks/models.py --shared ../shared --config configs/egemaps_svm.yaml \
@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from _machine import cpu_model
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "models"
 PROTOCOLS = {"ravdess-si6": "RAVDESS", "tess-cross-speaker": "TESS", "tess-random-80-20": "TESS"}
@@ -34,6 +36,9 @@ CONFIGS = [
     "configs/iemocap_cnn_study.yaml",
     "configs/iemocap_cnn_rnn_study.yaml",
     "configs/iemocap_cnn_lstm_study.yaml",
+    "configs/iemocap_cnn_study_3s.yaml",
+    "configs/iemocap_cnn_rnn_study_3s.yaml",
+    "configs/iemocap_cnn_lstm_study_3s.yaml",
     "configs/egemaps_mlp.yaml",
     "configs/egemaps_svm.yaml",
     "configs/egemaps_logreg.yaml",
@@ -41,22 +46,27 @@ CONFIGS = [
 ]
 
 
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def machine() -> str:
     """One line: CPUs, CPU model, Python and torch versions."""
     import torch
 
-    return (f"{os.cpu_count()} CPUs ({_cpu()}), Python {platform.python_version()}, "
+    return (f"{os.cpu_count()} CPUs ({cpu_model()}), Python {platform.python_version()}, "
             f"torch {torch.__version__}")
+
+
+def _corpus_overrides(config: str, protocol: str) -> list[str]:
+    """``--set`` values that point a config with corpus options (the IEMOCAP study's
+    ``label_set``) at the protocol's corpus; ``emoscope benchmark`` switches plain configs
+    itself and refuses to drop another corpus's options silently."""
+    import yaml
+
+    from emoscope.protocols.protocol_file import load_protocols
+
+    data = (yaml.safe_load((REPO / config).read_text()) or {}).get("data", {})
+    corpus = load_protocols()[protocol]["corpus"]
+    if data.get("corpus") == corpus or not data.get("options"):
+        return []
+    return [f"data.corpus={corpus}", "data.options={}"]
 
 
 def run_job(config: str, protocol: str, *, shared: Path, runs: Path, cache: Path | None,
@@ -68,7 +78,7 @@ def run_job(config: str, protocol: str, *, shared: Path, runs: Path, cache: Path
     root = shared / "data" / PROTOCOLS[protocol]
     cmd = ["emoscope", "benchmark", "--protocol", protocol, "--config", config,
            "--data-root", str(root), "--out", str(out)]
-    for o in overrides:
+    for o in _corpus_overrides(config, protocol) + list(overrides):
         cmd += ["--set", o]
     if cache is not None:
         cmd += ["--cache", str(cache)]
