@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +76,11 @@ def _check_file(path: PathLike) -> Path:
 
 
 def _reason(exc: BaseException) -> str:
+    """The first line of a decoder's message, without the errno and file name that FFmpeg
+    (PyAV) adds: the path already leads our error message."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = re.sub(r"^\[Errno -?\d+\]\s*", "", text)
+    text = re.sub(r":\s*'[^']*'$", "", text)
     return text[:200]
 
 
