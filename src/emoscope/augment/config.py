@@ -66,6 +66,12 @@ class AugmentConfig:
     pitch_prob : float
     pitch_semitones : (float, float)
         Pitch-shift range in semitones (duration kept; ~20x the cost of speed perturbation).
+    waveform_variants : int
+        How many augmented copies of each training file the trainer makes when a waveform
+        augmentation is on. Features are cached, so waveform augmentation happens once per
+        copy (Kaldi-style offline perturbation): each copy is the file through
+        :class:`~emoscope.augment.pipeline.WaveformAugmenter` with its own seed, extracted and
+        cached like the original, and every epoch draws, per item, the original or one copy.
     specaugment_prob : float
         Chance of SpecAugment masking of a ``(T, F)`` feature sequence.
     freq_masks, freq_width, time_masks, time_width : int
@@ -93,6 +99,7 @@ class AugmentConfig:
     speed_factors: tuple[float, ...] = (0.9, 1.0, 1.1)
     pitch_prob: float = 0.0
     pitch_semitones: tuple[float, float] = (-2.0, 2.0)
+    waveform_variants: int = 4
     specaugment_prob: float = 0.0
     freq_masks: int = 2
     freq_width: int = 8
@@ -127,6 +134,7 @@ class AugmentConfig:
                          low_inclusive=False)
         for name in ("freq_masks", "freq_width", "time_masks", "time_width", "crop_pixels"):
             check_count(name, getattr(self, name))
+        check_count("waveform_variants", self.waveform_variants, low=1)
         check_number("mask_value", self.mask_value)
         check_number("mixup_alpha", self.mixup_alpha, low=0.0)
         check_number("rotate_degrees", self.rotate_degrees, low=0.0, high=180.0)

@@ -15,7 +15,12 @@ from emoscope.features.base import (
     register_feature,
 )
 from emoscope.features.cache import FeatureCache, default_cache_dir, file_hash
-from emoscope.features.extract import FeatureSet, cached_paths, extract_features
+from emoscope.features.extract import (
+    FeatureSet,
+    WaveformVariant,
+    cached_paths,
+    extract_features,
+)
 from emoscope.registry import import_plugins
 
 import_plugins(__name__, __path__, infrastructure={"base", "functional", "cache", "extract"})
@@ -32,6 +37,7 @@ __all__ = [
     "FeatureConfig",
     "FeatureExtractor",
     "FeatureSet",
+    "WaveformVariant",
     "available",
     "cached_paths",
     "create",

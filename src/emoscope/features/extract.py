@@ -14,6 +14,7 @@ result is a :class:`FeatureSet` that loads arrays from the cache on demand.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import multiprocessing as mp
@@ -34,7 +35,42 @@ from emoscope.features.base import FeatureExtractor, create
 from emoscope.features.cache import FeatureCache, file_hash
 from emoscope.progress import track
 
-__all__ = ["FeatureSet", "cached_paths", "extract_features"]
+__all__ = ["FeatureSet", "WaveformVariant", "cached_paths", "extract_features"]
+
+
+@dataclass(frozen=True)
+class WaveformVariant:
+    """One augmented copy of every file: the waveform goes through a
+    :class:`~emoscope.augment.pipeline.WaveformAugmenter` before the extractor.
+
+    The copy is deterministic: file ``f``'s waveform is augmented with the generator
+    ``np.random.default_rng([seed, index, h(f)])``, where ``h`` comes from the file's content
+    hash, so a copy is the same in every process, run and fold, and is cached under its own key
+    (the file's key, the copy's index and a hash of the augmentation options).
+
+    Attributes
+    ----------
+    augment : dict
+        :meth:`AugmentConfig.to_dict` of the augmentation (its waveform options are used).
+    seed : int
+    index : int
+        Which copy (``>= 1``; distinct copies draw different augmentations).
+    """
+
+    augment: dict[str, Any]
+    seed: int
+    index: int
+
+    def key_suffix(self) -> str:
+        """What this copy appends to a file's cache key."""
+        from emoscope.augment.config import AugmentConfig
+
+        c = AugmentConfig.from_dict(self.augment)
+        names = ("noise_prob", "snr_db", "gain_prob", "gain_db", "shift_prob", "shift_s",
+                 "shift_mode", "speed_prob", "speed_factors", "pitch_prob", "pitch_semitones")
+        opts = json.dumps({n: c.to_dict()[n] for n in names}, sort_keys=True)
+        digest = hashlib.blake2b(f"{opts}:{self.seed}".encode(), digest_size=6).hexdigest()
+        return f"-wav{self.index}-{digest}"
 
 
 @dataclass(frozen=True)
@@ -103,6 +139,7 @@ class FeatureSet(Mapping[str, np.ndarray]):
 # ---------------------------------------------------------------- worker side
 
 _WORKER_EXTRACTORS: dict[str, FeatureExtractor] = {}
+_WORKER_AUGMENTERS: dict[str, Any] = {}
 _POOL_LIMITS: Any = None
 
 
@@ -145,8 +182,22 @@ def _audio_key(item: _Item) -> str:
     return key
 
 
+def _augment(y: np.ndarray, sr: int, key: str, variant: WaveformVariant) -> np.ndarray:
+    from emoscope.augment.config import AugmentConfig
+    from emoscope.augment.pipeline import WaveformAugmenter
+
+    spec = json.dumps(variant.augment, sort_keys=True)
+    aug = _WORKER_AUGMENTERS.get(spec)
+    if aug is None:
+        aug = _WORKER_AUGMENTERS[spec] = WaveformAugmenter(AugmentConfig.from_dict(
+            variant.augment))
+    file_part = int(hashlib.blake2b(key.encode(), digest_size=7).hexdigest(), 16)
+    return aug(y, sr, rng=np.random.default_rng([variant.seed, variant.index, file_part]))
+
+
 def _process(item: _Item, key: str, spec_json: str, cache_root: str,
-             max_duration: float | None) -> tuple[str, str | None, str | None]:
+             max_duration: float | None, variant: WaveformVariant | None = None
+             ) -> tuple[str, str | None, str | None]:
     """Extract one item into the cache under ``key``: ``(id, key or None, error or None)``."""
     try:
         ext = _extractor(spec_json)
@@ -155,6 +206,8 @@ def _process(item: _Item, key: str, spec_json: str, cache_root: str,
         duration = None if item.end is None else max(0.0, item.end - offset)
         y, sr = load_audio(item.path, offset=offset, duration=duration or None,
                            max_duration=max_duration)
+        if variant is not None:
+            y = _augment(y, sr, key, variant)
         cache.put(key, ext, ext(y, sr))
         return item.id, key, None
     except EmoscopeError as exc:
@@ -185,6 +238,7 @@ def extract_features(
     workers: int = 1,
     progress: bool = True,
     max_duration: float | None = 3600.0,
+    variant: WaveformVariant | None = None,
 ) -> FeatureSet:
     """Extract ``extractor``'s features for every row of a manifest (or every path).
 
@@ -203,6 +257,9 @@ def extract_features(
         A progress bar with counts and rate on stderr.
     max_duration : float, optional
         Files longer than this (seconds) are skipped as too long.
+    variant : WaveformVariant, optional
+        Extract an augmented copy of every file instead of the file itself (cached under its
+        own keys; the ids stay the same).
 
     Returns
     -------
@@ -227,7 +284,7 @@ def extract_features(
     todo: list[tuple[_Item, str]] = []
     for it in items:
         try:
-            key = _audio_key(it)
+            key = _audio_key(it) + ("" if variant is None else variant.key_suffix())
         except EmoscopeError as exc:
             errors[it.id] = str(getattr(exc, "reason", exc))
             continue
@@ -244,7 +301,7 @@ def extract_features(
         else:
             keys[item_id] = key
 
-    desc = f"{ext.name}"
+    desc = ext.name if variant is None else f"{ext.name} (augmented copy {variant.index})"
     if todo and (workers == 1 or len(todo) == 1):
         from threadpoolctl import threadpool_limits
 
@@ -252,13 +309,17 @@ def extract_features(
         # small per-file matrices: BLAS threads cost more than they give
         with threadpool_limits(limits=1):
             for it, key in track(todo, total=len(todo), description=desc, enabled=progress):
-                record(*_process(it, key, spec_json, root, max_duration))
+                record(*_process(it, key, spec_json, root, max_duration, variant))
     elif todo:
         _warm_up(ext)  # forked workers inherit the imported libraries instead of each importing
+        if variant is not None:
+            with contextlib.suppress(EmoscopeError):
+                _augment(np.full(ext.config.sample_rate, 0.01, np.float32),
+                         ext.config.sample_rate, "warm-up", variant)
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx,
                                  initializer=_worker_init) as pool:
-            futures = [pool.submit(_process, it, key, spec_json, root, max_duration)
+            futures = [pool.submit(_process, it, key, spec_json, root, max_duration, variant)
                        for it, key in todo]
             for fut in track(as_completed(futures), total=len(futures), description=desc,
                              enabled=progress):

@@ -17,7 +17,7 @@ image       ``(B, C, H, W)``                  ``None``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,14 +86,20 @@ class FeatureDataset(torch.utils.data.Dataset):
     seed : int
         With the epoch and the item's position, seeds crops and augmentation, so a resumed run
         repeats them exactly.
+    variants : sequence of mappings id -> array, optional
+        Augmented copies of the items' features (waveform augmentation, see
+        :class:`~emoscope.features.extract.WaveformVariant`): every epoch each item is drawn
+        uniformly from its original and its copies (those that exist for it).
     """
 
     def __init__(self, features: FeatureSet, ids: Sequence[str], targets: Sequence[int], *,
                  kind: str, standardizer: Standardizer | None = None,
                  transform: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
-                 max_frames: int | None = None, seed: int = 0) -> None:
+                 max_frames: int | None = None, seed: int = 0,
+                 variants: Sequence[Mapping[str, np.ndarray]] = ()) -> None:
         if len(ids) != len(targets):
             raise ConfigError("ids and targets differ in length")
+        self.variants = list(variants)
         self.features, self.ids, self.targets = features, list(ids), list(targets)
         self.kind, self.standardizer, self.transform = kind, standardizer, transform
         self.max_frames, self.seed, self.epoch = max_frames, seed, 0
@@ -105,9 +111,15 @@ class FeatureDataset(torch.utils.data.Dataset):
         """Crops and augmentation of epoch ``epoch`` (call before iterating)."""
         self.epoch = epoch
 
+    def _source(self, rng: np.random.Generator) -> Mapping[str, np.ndarray]:
+        k = int(rng.integers(len(self.variants) + 1))
+        return self.features if k == 0 else self.variants[k - 1]
+
     def __getitem__(self, i: int) -> tuple[np.ndarray, int, int]:
-        x = self.features[self.ids[i]]
         rng = np.random.default_rng([self.seed, self.epoch, i])
+        source = self._source(rng) if self.variants else self.features
+        item_id = self.ids[i]
+        x = source[item_id] if item_id in source else self.features[item_id]
         if self.kind == "sequence" and self.max_frames and x.shape[0] > self.max_frames:
             start = int(rng.integers(0, x.shape[0] - self.max_frames + 1))
             x = x[start:start + self.max_frames]

@@ -127,7 +127,8 @@ def _targets(manifest: pd.DataFrame, labels: list[str]) -> dict[str, int]:
 
 def _fold_torch(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: dict[str, int],
                 labels: list[str], fold_dir: Path, resume: bool,
-                progress: Callable[[int, dict[str, float]], None] | None
+                progress: Callable[[int, dict[str, float]], None] | None,
+                variants: list[features.FeatureSet] | None = None,
                 ) -> tuple[np.ndarray, dict[str, Any]]:
     import torch
 
@@ -167,7 +168,7 @@ def _fold_torch(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: di
         train_y=[y[i] for i in train_ids], valid_ids=valid_ids,
         valid_y=[y[i] for i in valid_ids], n_classes=len(labels),
         checkpoint=fold_dir / "checkpoint.pt", resume=resume, progress=progress,
-        transform=transform, batch_transform=batch_transform,
+        transform=transform, batch_transform=batch_transform, variants=variants or (),
     )
     test_ds = FeatureDataset(fs, test_ids, [y[i] for i in test_ids], kind=kind,
                              standardizer=res.standardizer)
@@ -183,17 +184,24 @@ def _fold_torch(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: di
 
 
 def _fold_sklearn(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: dict[str, int],
-                  labels: list[str]) -> tuple[np.ndarray, dict[str, Any]]:
+                  labels: list[str], variants: list[features.FeatureSet] | None = None,
+                  ) -> tuple[np.ndarray, dict[str, Any]]:
     from emoscope import models
 
     t0 = time.perf_counter()
     train_ids = [i for i in (*fold.train, *fold.valid) if i in fs]  # no epochs to select
     test_ids = [i for i in fold.test if i in fs]
     x_train = fs.stack(train_ids)
+    y_train = [y[i] for i in train_ids]
+    for v in variants or []:  # augmented copies are extra training rows
+        extra_ids = [i for i in train_ids if i in v]
+        if extra_ids:
+            x_train = np.concatenate([x_train, v.stack(extra_ids)])
+            y_train += [y[i] for i in extra_ids]
     model = models.build_model(cfg.model["name"], input_shape=x_train.shape[1:],
                                n_classes=len(labels),
                                **{k: v for k, v in cfg.model.items() if k != "name"})
-    model.fit(x_train, np.array([y[i] for i in train_ids]))
+    model.fit(x_train, np.array(y_train))
     probs = model.predict_proba(fs.stack(test_ids))
     return probs, {"history": [], "best_epoch": None, "best_valid_ua": None,
                    "train_seconds": time.perf_counter() - t0,
@@ -237,11 +245,7 @@ def run_experiment(
     from emoscope.models import MODELS
     from emoscope.progress import EpochProgress
 
-    if cfg.augment and AugmentConfig.from_dict(cfg.augment).waveform_enabled:
-        # refused before any work: features are cached, so waveforms never reach the trainer
-        raise ConfigError("waveform augmentation (noise, gain, shift, speed, pitch) needs "
-                          "features computed on the fly, which this trainer does not do yet; "
-                          "use feature-level augmentation (specaugment, mixup, crop, rotate)")
+    aug = AugmentConfig.from_dict(cfg.augment) if cfg.augment else AugmentConfig()
     t0 = time.perf_counter()
     cfg = for_protocol(cfg, protocol)
     run_dir = Path(out_dir)
@@ -260,6 +264,7 @@ def run_experiment(
     if not len(fs):
         raise ConfigError("no file of the corpus could be read; nothing to train on")
     skipped = list(fs.failed)
+    variants = _waveform_variants(cfg, aug, rows, prot, extractor, cache, progress)
     if skipped:
         (run_dir / "skipped.txt").write_text("".join(f"{p}\t{r}\n" for p, r in skipped))
     family = MODELS.get(cfg.model["name"]).family
@@ -277,11 +282,11 @@ def run_experiment(
                 probs = np.asarray(saved["probabilities"], dtype=np.float32)
                 extra = saved["extra"]
             elif family == "sklearn":
-                probs, extra = _fold_sklearn(cfg, fold, fs, y, labels)
+                probs, extra = _fold_sklearn(cfg, fold, fs, y, labels, variants)
             else:
                 probs, extra = _fold_torch(cfg, fold, fs, y, labels, fold_dir, resume,
                                            bar.fold(f"fold {k}/{len(prot.folds)}",
-                                                    cfg.train.epochs))
+                                                    cfg.train.epochs), variants)
             test_ids = extra["test_ids"]
             fr = FoldResult(k, fold.name, [y[i] for i in test_ids], probs.argmax(1).tolist(),
                             test_ids, [speakers[i] for i in test_ids], probs)
@@ -317,6 +322,24 @@ def run_experiment(
     write_training_report(run_dir, results=results, config=cfg, protocol=prot,
                           skipped=skipped, seconds=seconds)
     return RunResult(run_dir, results, prot, skipped, seconds, bundle)
+
+
+def _waveform_variants(cfg: ExperimentConfig, aug: Any, rows: pd.DataFrame, prot: Protocol,
+                       extractor: Any, cache: str | os.PathLike[str] | None, progress: bool,
+                       ) -> list[features.FeatureSet]:
+    """The augmented copies of every file some fold trains on (none when no waveform
+    augmentation is on): ``aug.waveform_variants`` feature sets, cached like the originals."""
+    if not aug.waveform_enabled:
+        return []
+    train = {i for f in prot.folds for i in (*f.train, *f.valid)}
+    train_rows = rows[rows["id"].isin(train)]
+    out = []
+    for index in range(1, aug.waveform_variants + 1):
+        variant = features.WaveformVariant(aug.to_dict(), cfg.train.seed, index)
+        out.append(features.extract_features(train_rows, extractor, cache=cache,
+                                             workers=cfg.train.feature_workers,
+                                             progress=progress, variant=variant))
+    return out
 
 
 def _best_fold(extras: list[dict[str, Any]]) -> int:

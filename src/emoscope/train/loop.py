@@ -122,6 +122,7 @@ def train_torch_model(
     progress: Any = None,
     transform: Any = None,
     batch_transform: Any = None,
+    variants: Sequence[Any] = (),
 ) -> TorchFoldResult:
     """Train ``model`` on ``train_ids``; pick the best epoch on ``valid_ids`` by UA.
 
@@ -143,6 +144,9 @@ def train_torch_model(
     batch_transform : callable, optional
         Batch-level augmentation ``(x, lengths, y_onehot, generator) -> (x, y_soft)``
         (SpecAugment, mixup).
+    variants : sequence of FeatureSet, optional
+        Augmented copies of the training features (waveform augmentation); each epoch draws
+        one version per item. The standardiser is fitted on the originals only.
 
     Returns
     -------
@@ -158,7 +162,7 @@ def train_torch_model(
         standardizer = Standardizer.fit(features[i] for i in train_ids)
     train_ds = FeatureDataset(features, train_ids, list(y_train), kind=kind,
                               standardizer=standardizer, transform=transform,
-                              max_frames=cfg.max_frames, seed=cfg.seed)
+                              max_frames=cfg.max_frames, seed=cfg.seed, variants=variants)
     valid_ds = FeatureDataset(features, valid_ids, list(valid_y), kind=kind,
                               standardizer=standardizer)
     counts = np.bincount(y_train, minlength=n_classes).astype(np.float64)

@@ -70,14 +70,3 @@ def test_bad_bundles(run, tmp_path):
     (bad / "weights.safetensors").unlink()
     with pytest.raises(ConfigError):
         load_bundle(bad)
-
-
-def test_waveform_augmentation_is_refused_before_any_work(tmp_path):
-    cfg = load_config({"name": "w", "data": {"corpus": "tess"},
-                       "protocol": {"name": "tess-cross-speaker"},
-                       "features": {"name": "mfcc-mean"}, "model": {"name": "mlp"},
-                       "augment": {"noise_prob": 0.5}})
-    with pytest.raises(ConfigError, match="waveform augmentation"):
-        run_experiment(cfg, out_dir=tmp_path / "run", data_root=tmp_path / "missing",
-                       progress=False)
-    assert not (tmp_path / "run").exists()
