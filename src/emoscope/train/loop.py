@@ -7,7 +7,9 @@ holds those weights (and the optimizer and scheduler), so a run killed mid-way a
 finishes with exactly the result of an uninterrupted run.
 
 Model selection never looks at the test set: the best epoch is the one with the highest
-validation UA (the last epoch when a fold has no validation set).
+validation UA, ties going to the lower validation loss (validation UA saturates at 1.0 when
+the validation speakers are easy, as on TESS, and the first epoch to reach it is rarely the
+best); the last epoch when a fold has no validation set.
 """
 
 from __future__ import annotations
@@ -178,6 +180,7 @@ def train_torch_model(
     sched = _scheduler(cfg, opt, steps)
     history: list[dict[str, float]] = []
     best_ua, best_epoch, best_state, bad, start = -1.0, 0, None, 0, 0
+    best_loss = math.inf
 
     if checkpoint is not None and resume and checkpoint.is_file():
         state = torch.load(checkpoint, map_location="cpu", weights_only=True)
@@ -187,6 +190,7 @@ def train_torch_model(
             sched.load_state_dict(state["scheduler"])
         history = list(state["history"])
         best_ua, best_epoch, bad = state["best_ua"], state["best_epoch"], state["bad_epochs"]
+        best_loss = state.get("best_loss", math.inf)
         best_state = state["best_state"]
         start = state["epoch"]
     resumed_from = start
@@ -225,23 +229,23 @@ def train_torch_model(
                                                       None)).mean())
             row["valid_ua"] = _unweighted_recall(vy, probs.argmax(1), n_classes)
             row["valid_wa"] = float((probs.argmax(1) == vy).mean())
-            score = row["valid_ua"]
+            score, loss = row["valid_ua"], row["valid_loss"]
             if sched is not None and cfg.schedule == "plateau":
                 sched.step(score)
         else:
-            score = float(epoch)  # no validation: the last epoch is the best
+            score, loss = float(epoch), 0.0  # no validation: the last epoch is the best
         history.append(row)
-        if score > best_ua:
-            best_ua, best_epoch, bad = score, epoch + 1, 0
+        if score > best_ua or (score == best_ua and loss < best_loss):
+            best_ua, best_loss, best_epoch = score, loss, epoch + 1
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            bad += 1
+        bad = 0 if best_epoch == epoch + 1 else bad + 1
         if checkpoint is not None:
             _save_atomic({"epoch": epoch + 1, "model": model.state_dict(),
                           "optimizer": opt.state_dict(),
                           "scheduler": None if sched is None else sched.state_dict(),
-                          "history": history, "best_ua": best_ua, "best_epoch": best_epoch,
-                          "bad_epochs": bad, "best_state": best_state}, checkpoint)
+                          "history": history, "best_ua": best_ua, "best_loss": best_loss,
+                          "best_epoch": best_epoch, "bad_epochs": bad,
+                          "best_state": best_state}, checkpoint)
         if progress is not None:
             progress(epoch + 1, row)
     if best_state is not None:

@@ -60,6 +60,16 @@ def test_it_learns_and_selects_on_validation(data):
     assert res.history[res.best_epoch - 1]["valid_ua"] == res.best_valid_ua
 
 
+def test_ties_in_validation_ua_go_to_the_lower_validation_loss(data):
+    res = _run(data, TrainConfig(epochs=15, batch_size=16, lr=0.01, seed=0))
+    best = res.best_valid_ua
+    tied = [r for r in res.history if r["valid_ua"] == best]
+    assert len(tied) > 1  # separable classes: validation UA saturates
+    chosen = res.history[res.best_epoch - 1]
+    assert chosen["valid_loss"] == min(r["valid_loss"] for r in tied)
+    assert res.best_epoch > res.history.index(tied[0]) + 1  # not simply the first to reach it
+
+
 def test_early_stopping(data):
     res = _run(data, TrainConfig(epochs=50, batch_size=16, lr=0.05, early_stopping=2))
     assert len(res.history) < 50
