@@ -3,8 +3,13 @@ every message the server refuses."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
+import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -144,7 +149,10 @@ def test_stream_with_no_audio_is_a_failed_analysis(client: TestClient) -> None:
 
 @pytest.mark.parametrize(("start", "code"), [
     ({"type": "hello"}, "bad_message"),
-    ({"type": "start", "sample_rate": SR, "format": "encoded"}, "bad_message"),
+    ({"type": "start", "sample_rate": SR, "format": "opus"}, "bad_message"),
+    ({"type": "start", "format": "encoded", "container": "nope"}, "bad_message"),
+    ({"type": "start", "sample_rate": SR, "format": "pcm_f32le", "container": "ogg"},
+     "bad_message"),
     ({"type": "start", "sample_rate": 100, "format": "pcm_f32le"}, "bad_message"),
     ({"type": "start", "format": "pcm_f32le"}, "bad_message"),
     ([1, 2, 3], "bad_message"),
@@ -218,3 +226,212 @@ def test_streams_past_the_bound_are_refused(make_client: Callable[..., TestClien
     with client.websocket_connect("/v1/stream") as third:  # the slot is free again
         third.send_json(start)
         assert third.receive_json()["type"] == "ready"
+
+
+# --------------------------------------------------------------------------- encoded audio
+
+DECODER_THREAD = "emoscope-decoder"
+
+
+class _LiveSink:
+    """A file that can only be written: PyAV muxes into it as a live recorder (a browser's
+    MediaRecorder) does, without going back to fill in sizes or an index."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+
+def _encode(y: np.ndarray, sr: int, container: str, codec: str, rate: int, *,
+            live: bool) -> bytes:
+    """Mono float32 ``y`` encoded with PyAV: as a live recording (``live``) or a file."""
+    import av
+
+    sink: Any = _LiveSink() if live else io.BytesIO()
+    with av.open(sink, "w", format=container) as out:
+        stream = out.add_stream(codec, rate=rate, layout="mono")
+        frame = av.AudioFrame.from_ndarray(y[None, :], format="flt", layout="mono")
+        frame.sample_rate, frame.pts = sr, 0
+        for f in (frame, None):
+            for packet in stream.encode(f):
+                out.mux(packet)
+    return b"".join(sink.parts) if live else sink.getvalue()
+
+
+def _stream_encoded(ws: Any, data: bytes, *, block: int) -> list[dict[str, Any]]:
+    """Send ``data`` in ``block``-byte messages, then stop; every message up to the end."""
+    for i in range(0, len(data), block):
+        ws.send_bytes(data[i:i + block])
+    ws.send_json({"type": "stop"})
+    messages = []
+    while (m := ws.receive_json())["type"] == "event":
+        messages.append(m)
+    return [*messages, m]
+
+
+def _decoder_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == DECODER_THREAD}
+
+
+def _no_decoder_thread_after(before: set[threading.Thread], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while _decoder_threads() - before:
+        assert time.monotonic() < deadline, f"decoder threads left: {_decoder_threads()}"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize(("container", "codec", "rate", "live", "block", "reference"), [
+    # Opus at 48 kHz, as browsers record it; a MediaRecorder's chunks, cut at 1000 bytes
+    ("webm", "libopus", 48000, True, 1000, "encoded"),
+    ("ogg", "libopus", 48000, True, 1 << 30, "encoded"),  # one message
+    # a file's bytes: lossless FLAC decodes to the original clip's very samples
+    ("flac", "flac", SR, False, 1000, "original"),
+    ("mp3", "libmp3lame", SR, False, 1 << 30, "encoded"),
+])
+def test_encoded_stream_matches_its_decoded_pcm(
+        client: TestClient, tmp_path: Path, container: str, codec: str, rate: int,
+        live: bool, block: int, reference: str) -> None:
+    """The events of an encoded stream are those of the same audio sent as PCM after decoding
+    it with ``load_audio``: the original clip for FLAC (lossless), else the encoded file
+    itself, decoded at its own rate (48 kHz for Opus) and resampled by the server.
+
+    The server decodes with FFmpeg; ``load_audio`` reads WebM with FFmpeg too (the very same
+    samples), but Ogg/Opus and MP3 with libsndfile (libopus, mpg123), whose samples differ by
+    at most ~1e-6. So the events must agree one for one, with the same label, speech flag and
+    times (the engine decides on a fixed 32 ms grid), and probabilities within 1e-4."""
+    original, sr = load_audio(ravdess_clip())
+    assert sr == SR
+    data = _encode(original, sr, container, codec, rate, live=live)
+    path = tmp_path / f"clip.{container}"
+    path.write_bytes(data)
+    y, y_sr = (original, sr) if reference == "original" else load_audio(path)
+
+    start = {"type": "start", "format": "encoded"}
+    if container != "ogg":  # Ogg is found from the bytes
+        start["container"] = container
+    with client.websocket_connect("/v1/stream") as ws:
+        ws.send_json(start)
+        assert ws.receive_json() == {"type": "ready"}
+        got = _stream_encoded(ws, data, block=block)
+    with client.websocket_connect("/v1/stream") as ws:
+        ws.send_json({"type": "start", "sample_rate": y_sr, "format": "pcm_f32le"})
+        assert ws.receive_json() == {"type": "ready"}
+        want = _stream(ws, y, "pcm_f32le", block=y_sr // 10)
+
+    assert got[-1] == want[-1] == {"type": "end"}
+    assert any(e["speech"] for e in got[:-1])
+    assert len(got) == len(want)
+    for g, w in zip(got[:-1], want[:-1], strict=True):
+        assert (g["label"], g["speech"]) == (w["label"], w["speech"])
+        for key in ("time", "start", "end"):
+            assert g[key] == pytest.approx(w[key], abs=1e-9)
+        assert g["probabilities"] == pytest.approx(w["probabilities"], abs=1e-4)
+
+
+def test_encoded_stream_of_random_bytes_is_not_audio(client: TestClient) -> None:
+    before = _decoder_threads()
+    junk = np.random.default_rng(7).integers(0, 256, 50_000, dtype=np.uint8).tobytes()
+    with client.websocket_connect("/v1/stream") as ws:
+        ws.send_json({"type": "start", "format": "encoded"})
+        assert ws.receive_json() == {"type": "ready"}
+        for i in range(0, len(junk), 1000):
+            ws.send_bytes(junk[i:i + 1000])
+        ws.send_json({"type": "stop"})
+        m = _expect_close(ws, "not_audio")
+    assert "Traceback" not in m["message"]
+    _no_decoder_thread_after(before)
+
+
+def test_encoded_client_gone_leaves_no_thread(client: TestClient) -> None:
+    original, sr = load_audio(ravdess_clip())
+    data = _encode(original, sr, "webm", "libopus", 48000, live=True)
+    before = _decoder_threads()
+    with client.websocket_connect("/v1/stream") as ws:
+        ws.send_json({"type": "start", "format": "encoded", "container": "webm"})
+        ws.receive_json()
+        for i in range(0, len(data) // 2, 1000):
+            ws.send_bytes(data[i:i + 1000])
+        assert ws.receive_json()["type"] == "event"  # decoding is under way
+        assert _decoder_threads() - before
+    _no_decoder_thread_after(before)
+
+
+def test_encoded_stream_stored_as_analysis(client: TestClient) -> None:
+    original, sr = load_audio(ravdess_clip())
+    data = _encode(original, sr, "flac", "flac", sr, live=False)
+    with client.websocket_connect("/v1/stream") as ws:
+        ws.send_json({"type": "start", "format": "encoded", "analysis": True,
+                      "name": "encoded session"})
+        analysis_id = ws.receive_json()["analysis_id"]
+        messages = _stream_encoded(ws, data, block=4096)
+    assert messages[-1] == {"type": "end", "analysis_id": analysis_id}
+    stored = client.get(f"/v1/analyses/{analysis_id}").json()
+    assert stored["status"] == "done" and stored["source"] == "stream"
+    assert stored["filename"] == "encoded session"
+    assert stored["duration"] == pytest.approx(original.shape[0] / sr)
+    assert stored["segments"] and stored["label"] in stored["probabilities"]
+
+
+def test_encoded_stream_longer_than_the_limit_is_closed(
+        make_client: Callable[..., TestClient]) -> None:
+    client = make_client(limits=Limits(max_duration=1.0))
+    original, sr = load_audio(ravdess_clip())
+    data = _encode(original, sr, "ogg", "libopus", 48000, live=True)
+    before = _decoder_threads()
+    with client.websocket_connect("/v1/stream") as ws:
+        ws.send_json({"type": "start", "format": "encoded", "analysis": True})
+        analysis_id = ws.receive_json()["analysis_id"]
+        ws.send_bytes(data)
+        while (m := ws.receive_json())["type"] == "event":
+            assert m["time"] <= 1.0
+        assert m["type"] == "error" and m["code"] == "too_long", m
+        with pytest.raises(WebSocketDisconnect) as info:
+            ws.receive_json()
+        assert info.value.code == 1008
+    stored = _wait_stored(client, analysis_id)
+    assert stored["status"] == "done" and stored["duration"] <= 1.0
+    _no_decoder_thread_after(before)
+
+
+def test_encoded_decoder_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Samples nobody takes stop the decoder, then the bytes it has not read stop the writer
+    (backpressure); once read, every sample arrives, exactly (lossless, at the model's rate)."""
+    from emoscope.service import encoded
+
+    monkeypatch.setattr(encoded, "MAX_BUFFERED", 4096)
+    monkeypatch.setattr(encoded, "MAX_QUEUED", 0.25)
+    original, sr = load_audio(ravdess_clip())
+    data = _encode(original, sr, "flac", "flac", sr, live=False)
+    block = 1000
+
+    async def main() -> encoded.EncodedStream:
+        decoder = encoded.EncodedStream(SR, container="flac")
+        decoder.start()
+        try:
+            sent = 0
+            with pytest.raises(TimeoutError):  # nothing is read: the writer ends up waiting
+                while sent < len(data):
+                    await asyncio.wait_for(decoder.write(data[sent:sent + block]), 0.5)
+                    sent += block
+            assert sent < len(data) // 2
+
+            async def feed() -> None:
+                for i in range(sent, len(data), block):
+                    await decoder.write(data[i:i + block])
+                decoder.close()
+
+            writer = asyncio.create_task(feed())
+            parts = [await decoder.read()]
+            assert parts[0] is not None and parts[0].shape[0] <= 0.25 * SR + 8192
+            while (y := await decoder.read()) is not None:
+                parts.append(y)
+            await writer
+            np.testing.assert_array_equal(np.concatenate(parts), original)
+        finally:
+            decoder.abort()
+        return decoder
+
+    assert asyncio.run(main()).join(timeout=10)

@@ -18,7 +18,7 @@ documented at ``/docs`` (OpenAPI at ``/openapi.json``):
                             (``[{"start", "end", "label", "probabilities"}]``)
 ``GET /v1/analyses``        ``{"items", "total", "limit", "offset"}``: past analyses, newest
                             first, without segments (``?limit=1..100&offset=N``)
-``WS /v1/stream``           live PCM in, labelled events out (protocol:
+``WS /v1/stream``           live PCM or encoded audio in, events out (protocol:
                             :mod:`emoscope.service.websocket`; ``"analysis": true`` in the
                             start message stores the stream as an analysis)
 ==========================  ===================================================================

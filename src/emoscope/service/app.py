@@ -286,7 +286,7 @@ Recognise the emotion in speech with an emoscope model bundle.
   type) -> its label and probabilities.
 * `POST /v1/analyses`: a long recording -> a background analysis; poll
   `GET /v1/analyses/{id}` for its timeline.
-* `WS /v1/stream`: live PCM audio in, labelled events out (see the package docs of
+* `WS /v1/stream`: live PCM or encoded audio in, labelled events out (see the package docs of
   `emoscope.service`).
 
 When the server has a token, every `/v1` route needs `Authorization: Bearer <token>` (the

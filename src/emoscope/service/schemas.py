@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "AnalysisCreated",
@@ -107,8 +107,26 @@ class StartMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     type: Literal["start"]
-    sample_rate: int = Field(ge=8000, le=384000)
-    format: Literal["pcm_s16le", "pcm_f32le"]
+    format: Literal["pcm_s16le", "pcm_f32le", "encoded"]
+    sample_rate: int | None = Field(default=None, ge=8000, le=384000,
+                                    description="PCM's rate; an encoded stream has its own.")
+    container: str | None = Field(default=None, max_length=100,
+                                  description="Encoded only: FFmpeg's name of the container "
+                                              "(`webm`, `ogg`, `mp3`, ...); found from the "
+                                              "bytes when absent.")
     analysis: bool = False
     name: str | None = Field(default=None, max_length=1000)
     vad: Literal["silero", "energy"] = "silero"
+
+    @model_validator(mode="after")
+    def _check_format(self) -> StartMessage:
+        if self.format != "encoded":
+            if self.sample_rate is None:
+                raise ValueError("a PCM stream needs its sample_rate")
+            if self.container is not None:
+                raise ValueError("container is for the encoded format only")
+        elif self.container is not None:
+            from emoscope.service.encoded import check_container
+
+            check_container(self.container)
+        return self

@@ -3,32 +3,36 @@
 The protocol (JSON text messages, audio in binary messages):
 
 1. The client sends ``{"type": "start", "sample_rate": N, "format": "pcm_s16le" | "pcm_f32le"}``
-   (mono, little-endian; ``N`` from 8000 to 384000 Hz). Optional fields: ``"analysis": true``
-   stores the stream as an analysis (listed by ``GET /v1/analyses`` with ``source: "stream"``),
-   ``"name"`` is its display name, ``"vad": "energy"`` finds speech by loudness instead of
-   Silero VAD (clean audio only).
+   (mono, little-endian; ``N`` from 8000 to 384000 Hz), or ``{"type": "start", "format":
+   "encoded"}`` for encoded (compressed) audio, with an optional ``"container"``: FFmpeg's name
+   of its format (``"webm"``, ``"ogg"``, ``"mp3"``, ``"wav"``, ``"flac"``, ...), else found
+   from the bytes. Optional fields: ``"analysis": true`` stores the stream as an analysis
+   (listed by ``GET /v1/analyses`` with ``source: "stream"``), ``"name"`` is its display name,
+   ``"vad": "energy"`` finds speech by loudness instead of Silero VAD (clean audio only).
 2. The server answers ``{"type": "ready"}`` (with ``"analysis_id"`` when stored).
-3. The client sends binary messages of PCM samples, of any length (whole samples), ideally in
-   real time; the server sends ``{"type": "event", "time", "start", "end", "label",
-   "probabilities", "speech"}`` for each event of the streaming engine
-   (:class:`~emoscope.inference.stream.StreamingPredictor`, with ``emoscope live``'s settings:
-   3 s windows every 0.5 s of speech; ``"silence"`` events with ``speech: false`` mark
-   pauses). Times are seconds of stream audio since its first sample.
-4. The client sends ``{"type": "stop"}``; the server decides the rest of the audio, sends the
-   remaining events, then ``{"type": "end"}`` (with ``"analysis_id"`` when stored), and closes
-   the connection (code 1000).
+3. The client sends binary messages, ideally in real time: PCM samples, of any length (whole
+   samples); or, encoded, the consecutive pieces of one stream (a browser's MediaRecorder
+   chunks, ``audio/webm;codecs=opus`` or ``audio/ogg;codecs=opus``, or a file's bytes cut
+   anywhere), decoded as they come (:mod:`emoscope.service.encoded`). The server sends
+   ``{"type": "event", "time", "start", "end", "label", "probabilities", "speech"}`` for each
+   event of the streaming engine (:class:`~emoscope.inference.stream.StreamingPredictor`, with
+   ``emoscope live``'s settings: 3 s windows every 0.5 s of speech; ``"silence"`` events with
+   ``speech: false`` mark pauses). Times are seconds of stream audio (decoded audio, when
+   encoded) since its first sample.
+4. The client sends ``{"type": "stop"}``; the server decodes and decides the rest of the audio,
+   sends the remaining events, then ``{"type": "end"}`` (with ``"analysis_id"`` when stored),
+   and closes the connection (code 1000).
 
 Anything else (a missing or wrong token, a bad or unexpected message, samples that are not
-finite, a stream longer than the server's ``max_duration``, nothing received for the request
-timeout) gets ``{"type": "error", "code": ..., "message": ...}`` and the connection is closed
-with code 1008 (policy violation); a server already at ``max_streams`` closes with 1013 (try
-again later), an error of the server's with 1011.
+finite, encoded bytes that are not an audio stream (code ``not_audio``) or stop decoding
+(``bad_audio``), a stream longer than the server's ``max_duration``, nothing received for the
+request timeout) gets ``{"type": "error", "code": ..., "message": ...}`` and the connection is
+closed with code 1008 (policy violation); a server already at ``max_streams`` closes with 1013
+(try again later), an error of the server's with 1011.
 
 A stored stream's timeline is what was received, however the stream ended (a stop, an error,
 a client gone); it is ``failed`` only if no audio came or the server failed. A token goes in
 the ``Authorization: Bearer`` header or, from a browser, in the ``token`` query parameter.
-
-Encoded audio (a browser's MediaRecorder output, for instance) is not accepted: send PCM.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import asyncio
 import json
 import logging
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -51,6 +56,7 @@ from emoscope.inference.stream import Event, StreamingPredictor
 from emoscope.inference.timeline import Timeline, TimelineBuilder
 from emoscope.service.app import Service
 from emoscope.service.auth import check_token, websocket_token
+from emoscope.service.encoded import DecodeFailed, EncodedStream
 from emoscope.service.errors import UnauthorizedError
 from emoscope.service.schemas import StartMessage
 from emoscope.service.store import AnalysisRecord, Status
@@ -122,11 +128,12 @@ class _Session:
         self.ws, self.svc = ws, svc
         self.timeout = svc.limits.request_timeout
         self.engine: StreamingPredictor | None = None
+        self.decoder: EncodedStream | None = None  # an encoded stream's
         self.builder: TimelineBuilder | None = None
         self.record: AnalysisRecord | None = None
         self.rate = 0
         self.dtype, self.scale = "<f4", 1.0
-        self.samples = 0  # received, at the client's rate
+        self.samples = 0  # received (decoded, when encoded), at self.rate
         self.max_samples = 0
         self.flushed = False  # the engine has decided the whole stream
         self.saved = False  # the analysis (if any) is stored
@@ -147,6 +154,8 @@ class _Session:
             error = _StreamError("internal_error", "the server failed to handle this stream",
                                  CLOSE_SERVER_ERROR)
         finally:
+            if self.decoder is not None:
+                self.decoder.abort()  # its thread ends, however the stream did
             # stored even when the connection's task is cancelled (server shutdown)
             with anyio.CancelScope(shield=True):
                 await self._save(failed=failed)
@@ -161,24 +170,59 @@ class _Session:
         if self.record is not None:
             ready["analysis_id"] = self.record.id
         await self._send(ready)
+        if self.decoder is None:
+            await self._receive_audio(self._audio)
+        else:
+            await self._encoded(self.decoder)
+        await self._events(await self.svc.compute.run(self._decide, None))
+        await self._save()
+        end: dict[str, Any] = {"type": "end"}
+        if self.record is not None:
+            end["analysis_id"] = self.record.id
+        await self._send(end)
+        await self.ws.close(code=CLOSE_NORMAL)
+
+    async def _receive_audio(self, audio: Callable[[bytes], Awaitable[None]]) -> None:
+        """Hand every binary message to ``audio``, up to the stop message."""
         while True:
             message = await self._receive()
             data = message.get("bytes")
             if data is not None:
-                await self._audio(data)
+                await audio(data)
                 continue
             request = _json(message.get("text"))
             if request.get("type") != "stop":
                 raise _StreamError("bad_message", f"expected audio (binary) or a stop message, "
                                    f"got a {request.get('type')!r} message")
-            await self._events(await self.svc.compute.run(self._decide, None))
-            await self._save()
-            end: dict[str, Any] = {"type": "end"}
-            if self.record is not None:
-                end["analysis_id"] = self.record.id
-            await self._send(end)
-            await self.ws.close(code=CLOSE_NORMAL)
             return
+
+    async def _encoded(self, decoder: EncodedStream) -> None:
+        """Receive an encoded stream while its decoded samples go through the engine; return
+        once all of it is pushed (the first error of either side stops both)."""
+
+        async def receive() -> None:
+            await self._receive_audio(decoder.write)
+            decoder.close()
+
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._push_decoded, decoder)
+                await receive()
+        except BaseExceptionGroup as group:
+            exc: BaseException = group
+            while isinstance(exc, BaseExceptionGroup):
+                exc = exc.exceptions[0]
+            raise exc from None
+
+    async def _push_decoded(self, decoder: EncodedStream) -> None:
+        while True:
+            try:
+                chunk = await decoder.read()
+            except DecodeFailed as exc:
+                raise _StreamError(exc.code, exc.message) from None
+            if chunk is None:
+                return
+            await self._push(chunk)
 
     async def _start(self, message: dict[str, Any]) -> None:
         if message.get("bytes") is not None:
@@ -190,11 +234,15 @@ class _Session:
         try:
             start = StartMessage.model_validate(request)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                                 for e in exc.errors()[:5])
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"]
+                                 else e["msg"] for e in exc.errors()[:5])
             raise _StreamError("bad_message", f"bad start message: {problems}") from None
-        self.rate = start.sample_rate
-        self.dtype, self.scale = FORMATS[start.format]
+        if start.format == "encoded":
+            self.rate = self.svc.predictor.sample_rate  # the decoder resamples to it
+        else:
+            assert start.sample_rate is not None
+            self.rate = start.sample_rate
+            self.dtype, self.scale = FORMATS[start.format]
         self.max_samples = int(self.svc.limits.max_duration * self.rate)
         self.engine = StreamingPredictor(self.svc.predictor, window=WINDOW, hop=HOP,
                                          vad=start.vad == "silero")
@@ -204,13 +252,21 @@ class _Session:
                 self.svc.store.create, filename=display_name(name), source="stream",
                 model_version=self.svc.version, status=Status.RUNNING)
             self.builder = TimelineBuilder(self.svc.predictor.labels)
+        if start.format == "encoded":
+            self.decoder = EncodedStream(self.rate, container=start.container)
+            self.decoder.start()
 
     async def _audio(self, data: bytes) -> None:
+        """One binary message of PCM samples."""
         width = np.dtype(self.dtype).itemsize
         if len(data) % width:
             raise _StreamError("bad_frame", f"a binary message must hold whole {width}-byte "
                                f"samples, got {len(data)} bytes")
-        chunk = np.frombuffer(data, dtype=self.dtype).astype(np.float32) * np.float32(self.scale)
+        await self._push(np.frombuffer(data, dtype=self.dtype).astype(np.float32)
+                         * np.float32(self.scale))
+
+    async def _push(self, chunk: np.ndarray) -> None:
+        """Push samples (float32 at ``self.rate``) into the engine; send the events."""
         if self.samples + chunk.shape[0] > self.max_samples:
             raise _StreamError("too_long", f"the stream is longer than the "
                                f"{self.svc.limits.max_duration:g} s this server analyses")
