@@ -29,6 +29,27 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
+#: --ray's help (predict, extract); a bare --ray is normalised to --ray=local by main().
+_RAY_HELP = ("Run on Ray: a cluster ADDRESS (auto, ray://HEAD:10001, HEAD:6379), or nothing for "
+             "a local Ray started for this run (put --ray after the paths, or write "
+             "--ray=ADDRESS).")
+
+
+def _bare_ray_flag(argv: list[str]) -> list[str]:
+    """``--ray`` takes an optional address: a bare ``--ray`` (last, or followed by an option or
+    an existing path) becomes ``--ray=local``; ``--ray ADDRESS`` is left as it is."""
+    out = list(argv)
+    for i, arg in enumerate(out):
+        if arg == "--":
+            break
+        if arg != "--ray":
+            continue
+        nxt = out[i + 1] if i + 1 < len(out) else None
+        if nxt is None or nxt.startswith("-") or Path(nxt).exists():
+            out[i] = "--ray=local"
+    return out
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"emoscope {__version__}")
@@ -139,10 +160,15 @@ def train(
         "--out", help="Run directory (default: runs/<config name>).")] = None,
     resume: Annotated[bool, typer.Option(help="Continue a killed run in --out.")] = False,
     cache: Annotated[Path | None, typer.Option(help="Feature cache folder.")] = None,
+    distributed: Annotated[bool, typer.Option(
+        "--distributed", help="Train with PyTorch DDP in the processes torchrun starts: "
+                              "torchrun --nproc_per_node N -m emoscope.cli train ... "
+                              "--distributed (torch models only).")] = False,
 ) -> None:
     """Train and evaluate a config's model on every fold of its protocol; write metrics,
     plots, report.html and a model bundle into the run directory."""
-    _run_training(config, data_root, set_, output, resume, cache, protocol=None)
+    _run_training(config, data_root, set_, output, resume, cache, protocol=None,
+                  distributed=distributed)
 
 
 @app.command()
@@ -167,16 +193,55 @@ def benchmark(
     _run_training(config, data_root, extra, output, resume, cache, protocol=protocol)
 
 
+# ---- audio-visual: compare audio-only, video-only and fused runs (emoscope.video) ----------
+@app.command()
+def compare(
+    configs: Annotated[list[Path], typer.Argument(help="Experiment configs to run side by "
+                                                       "side, e.g. configs/av/*.yaml.")],
+    data_root: Annotated[Path, typer.Option(help="The corpus folder, for every config.")],
+    output: Annotated[Path, typer.Option("--out", help="Output folder: one run per config "
+                                                       "and comparison.csv / .md.")],
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", "-s", help="Override a value in every config: section.key=value.")] = None,
+    protocol: Annotated[str | None, typer.Option("--protocol", "-p", help="Override every "
+                                                 "config's protocol.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue killed runs in --out.")] = False,
+    cache: Annotated[Path | None, typer.Option(help="Feature cache folder.")] = None,
+) -> None:
+    """Run several configs on one corpus and write one table comparing them (audio-only,
+    video-only, fused; plus the late fusion of the audio-only and video-only runs)."""
+    from emoscope.video.compare import compare_runs
+
+    table = compare_runs(configs, out_dir=output, data_root=data_root,
+                         overrides=list(set_ or []), protocol=protocol, cache=cache,
+                         resume=resume)
+    out.print((output / "comparison.md").read_text(), highlight=False)
+    out.print(f"wrote {output}/comparison.csv and comparison.md ({len(table)} rows)",
+              highlight=False)
+# ---- end audio-visual ----------------------------------------------------------------------
+
+
 def _run_training(config: Path, data_root: Path | None, overrides: list[str] | None,
                   output: Path | None, resume: bool, cache: Path | None,
-                  protocol: str | None) -> None:
+                  protocol: str | None, *, distributed: bool = False) -> None:
     from emoscope.config import load_config
     from emoscope.train.experiment import run_experiment
 
     cfg = load_config(config, overrides=overrides)
     run_dir = output or Path("runs") / cfg.name
-    result = run_experiment(cfg, out_dir=run_dir, data_root=data_root, protocol=protocol,
-                            resume=resume, cache=cache)
+    if distributed:  # ---- distributed (emoscope.distributed.ddp): one rank of a torchrun launch
+        from emoscope.distributed.ddp import check_distributable, distributed_session
+
+        check_distributable(cfg)  # before the rendezvous: a refused config fails at once
+        with distributed_session() as ctx:
+            result = run_experiment(cfg, out_dir=run_dir, data_root=data_root,
+                                    protocol=protocol, resume=resume, cache=cache,
+                                    distributed=ctx)
+        if not ctx.is_main:  # rank 0 reports
+            return
+    else:
+        result = run_experiment(cfg, out_dir=run_dir, data_root=data_root, protocol=protocol,
+                                resume=resume, cache=cache)
     r = result.results
     for path, reason in result.skipped:
         err.print(f"skipped {path}: {reason}", highlight=False)
@@ -395,18 +460,26 @@ def extract(
                                                                  "`emoscope features`).")],
     set_: Annotated[list[str] | None, typer.Option(
         "--set", "-s", help="Feature option key=value (repeatable), e.g. -s n_mels=80.")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Worker processes (default 1); with --ray, Ray workers (default: the "
+                    "cluster's CPUs).")] = None,
     cache: Annotated[Path | None, typer.Option(help="Cache folder (default: $EMOSCOPE_CACHE "
                                                     "or ~/.cache/emoscope).")] = None,
     output: Annotated[Path | None, typer.Option(
         "--out", help="Vector features: also write them as a CSV table (id x feature).")] = None,
+    ray: Annotated[str | None, typer.Option("--ray", metavar="[ADDRESS]", help=_RAY_HELP)] = None,
 ) -> None:
     """Extract a feature for every file of a corpus into the on-disk cache."""
     from emoscope import corpora, features
 
     df = corpora.load(corpus, folder)
     ext = features.create(feature, **_parse_options(set_))
-    fs = features.extract_features(df, ext, cache=cache, workers=workers)
+    if ray is not None:  # ---- distributed (emoscope.distributed.ray_features)
+        from emoscope.distributed.ray_features import extract_features_ray
+
+        fs = extract_features_ray(df, ext, cache=cache, address=ray, workers=workers)
+    else:
+        fs = features.extract_features(df, ext, cache=cache, workers=workers or 1)
     for path, reason in fs.failed:
         err.print(f"skipped {path}: {reason}", highlight=False)
     err.print(f"{ext.name}: {len(fs)} extracted ({fs.computed} computed, {fs.reused} from the "
@@ -433,6 +506,9 @@ def predict(
                                                         "pass.")] = 16,
     trusted: Annotated[bool, typer.Option(help="Allow a pickled sklearn model (only for "
                                                "bundles you made).")] = False,
+    ray: Annotated[str | None, typer.Option("--ray", metavar="[ADDRESS]", help=_RAY_HELP)] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="With --ray: Ray workers "
+                                                "(default: the cluster's CPUs).")] = None,
 ) -> None:
     """Predict the emotion of audio files (or a video's sound), whole or along a timeline.
 
@@ -441,16 +517,34 @@ def predict(
     """
     from emoscope.inference import Predictor
     from emoscope.inference.batch import find_audio_files, predict_files, predict_timelines
-    from emoscope.inference.output import FORMATS, format_from_path, write_predictions
+    from emoscope.inference.output import (
+        FORMATS,
+        PARQUET,
+        format_from_path,
+        write_parquet,
+        write_predictions,
+    )
 
     fmt = format_ or format_from_path(output)
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if fmt not in (*FORMATS, PARQUET):
+        raise typer.BadParameter(f"--format must be one of {', '.join((*FORMATS, PARQUET))}, "
+                                 f"got {fmt!r}")
+    if fmt == PARQUET and output is None:
+        raise typer.BadParameter("--format parquet writes a file: give --out FILE.parquet")
+    if ray is None and workers is not None:
+        raise typer.BadParameter("--workers counts Ray workers: use it with --ray")
+    if ray is not None and timeline:
+        raise typer.BadParameter("--timeline does not run on Ray yet: drop --ray")
     files = find_audio_files(paths)
     if not files:
         raise EmoscopeError(f"no audio or video files in {', '.join(map(str, paths))}")
     predictor = Predictor.from_bundle(bundle, trusted=trusted)
-    if timeline:
+    if ray is not None:  # ---- distributed (emoscope.distributed.ray_batch): Ray workers
+        from emoscope.distributed.ray_batch import predict_files_ray
+
+        result = predict_files_ray(files, bundle=bundle, trusted=trusted, address=ray,
+                                   workers=workers, batch_size=batch_size)
+    elif timeline:
         result = predict_timelines(predictor, files)
     else:
         result = predict_files(predictor, files, batch_size=batch_size)
@@ -461,6 +555,8 @@ def predict(
         raise EmoscopeError(f"no file could be predicted ({n_bad} skipped)")
     if output is None:
         write_predictions(result.predictions, format=fmt, labels=predictor.labels)
+    elif fmt == PARQUET:
+        write_parquet(result.predictions, output, labels=predictor.labels)
     else:
         output.parent.mkdir(parents=True, exist_ok=True)
         with open(output, "w", encoding="utf-8", newline="") as fh:
@@ -610,6 +706,7 @@ def _is_alias(name: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``emoscope`` console script."""
+    argv = _bare_ray_flag(sys.argv[1:] if argv is None else argv)  # --ray [ADDRESS]
     try:
         rc = app(args=argv, standalone_mode=False)
     except EmoscopeError as exc:

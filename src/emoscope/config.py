@@ -275,6 +275,8 @@ class ExperimentConfig:
 
     ``features`` and ``model`` are ``{"name": ..., **options}`` mappings checked by the
     registered extractor and model they name; ``augment`` maps onto the augmentation config.
+    ``video`` (audio-visual experiments) holds the face-frames feature and the contrastive
+    pre-training (:class:`emoscope.video.config.AudioVisualConfig`); empty: audio only.
     """
 
     name: str
@@ -285,6 +287,7 @@ class ExperimentConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     augment: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    video: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for section in ("features", "model"):
@@ -381,6 +384,10 @@ def _check_sections(cfg: ExperimentConfig) -> None:
         from emoscope.augment import AugmentConfig
 
         AugmentConfig.from_dict(cfg.augment)
+    if cfg.video:  # audio-visual
+        from emoscope.video.config import check_audio_visual
+
+        check_audio_visual(cfg)
 
 
 def save_config(cfg: ExperimentConfig, path: str | os.PathLike[str]) -> Path:

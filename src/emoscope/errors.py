@@ -13,6 +13,9 @@ tool can print a one-line message instead of a traceback.
     │   ├── SilentAudioError  no signal to analyse (digital silence or far below speech level)
     │   ├── TooShortAudioError shorter than the feature's analysis window
     │   └── AudioTooLongError longer than the caller allows
+    ├── VideoError            a video file that cannot be used (``path``, ``reason``)
+    │   ├── VideoDecodeError  unreadable, corrupt, not a video, no video stream, no frames
+    │   └── NoFaceError       no face detected in any sampled frame (with ``fallback: skip``)
     ├── CorpusError           a corpus folder or manifest that does not match what was asked for
     ├── ProtocolError         folds that cannot be built (unknown speakers, too few classes, ...)
     └── ConfigError           bad options, unknown registered names
@@ -33,10 +36,13 @@ __all__ = [
     "CorpusError",
     "EmoscopeError",
     "EmptyAudioError",
+    "NoFaceError",
     "ProtocolError",
     "SilentAudioError",
     "TooShortAudioError",
     "UnknownNameError",
+    "VideoDecodeError",
+    "VideoError",
 ]
 
 
@@ -79,6 +85,37 @@ class TooShortAudioError(AudioError):
 
 class AudioTooLongError(AudioError):
     """The audio is longer than the caller allows."""
+
+
+# ---- video (audio-visual emotion recognition) -------------------------------------------
+
+
+class VideoError(EmoscopeError):
+    """A video file that cannot be used: the picture side of :class:`AudioError`.
+
+    Parameters
+    ----------
+    reason : str
+        What is wrong, in a few words ("no video stream", "no face found in 20 frames").
+    path : str or PathLike, optional
+        The file concerned; it leads the message when given.
+    """
+
+    def __init__(self, reason: str, *, path: str | PathLike[str] | None = None) -> None:
+        self.reason = reason
+        self.path = None if path is None else str(path)
+        super().__init__(f"{self.path}: {reason}" if self.path else reason)
+
+
+class VideoDecodeError(VideoError):
+    """The file is unreadable, corrupt, not a video, has no video stream or no frames."""
+
+
+class NoFaceError(VideoError):
+    """No face was detected in any sampled frame (and the fallback is ``"skip"``)."""
+
+
+# ------------------------------------------------------------------------------------------
 
 
 class CorpusError(EmoscopeError):

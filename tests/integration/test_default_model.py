@@ -46,3 +46,15 @@ def test_predict_without_bundle_uses_the_shipped_model(shared_data, capsys):
     assert main(["predict", str(f), "--format", "json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert row["label"] in row["probabilities"] and len(row["probabilities"]) == 8
+
+
+def test_shipped_model_matches_its_committed_config():
+    from pathlib import Path
+
+    from emoscope import features
+    from emoscope.config import load_config
+
+    cfg = load_config(Path(__file__).resolve().parents[2] / "configs" / "shipped_default.yaml")
+    meta = json.loads((BUNDLE / "bundle.json").read_text())
+    assert features.create(cfg.features).spec() == meta["features"]
+    assert meta["model"]["name"] == cfg.model["name"]

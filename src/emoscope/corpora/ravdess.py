@@ -76,17 +76,20 @@ def prepare_ravdess(
     vocal_channel : str or iterable of str
         ``"speech"``, ``"song"`` or both.
     modality : str or iterable of str
-        Which files to list, by the modality code: ``"audio"`` (03, audio-only files) and/or
-        ``"audio-visual"`` (01, MP4 with sound). When an audio-only file and its audio-visual twin
-        both exist they make one row: the audio file is its ``path`` and the MP4 its
-        ``video_path``. A lone audio-visual MP4 makes a row whose ``path`` is the MP4 (its sound
-        track is decoded). Video-only files (02) carry no sound and are not listed.
+        Which files to list, by the modality code: ``"audio"`` (03, audio-only files),
+        ``"audio-visual"`` (01, MP4 with sound) and/or ``"video"`` (02, MP4 without sound).
+        The files of one recording make one row: the audio-only file is its ``path`` when
+        there is one, and an MP4 its ``video_path`` (the audio-visual one when both MP4s are
+        listed: the pictures are the same). A row without an audio-only file takes the
+        audio-visual MP4 as its ``path`` (its sound track is decoded), or else the video-only
+        MP4 (``modality`` ``"video"``: it has no sound, so only video features can use it).
+        Video-only files are not listed by default.
 
     Extra columns: ``raw_label``, ``modality``, ``vocal_channel``, ``intensity``, ``statement``,
     ``repetition``, ``video_path``.
     """
     channels = _choice(vocal_channel, VOCAL_CHANNELS.values(), "vocal channel")
-    modalities = _choice(modality, ("audio", "audio-visual"), "modality")
+    modalities = _choice(modality, ("audio", "audio-visual", "video"), "modality")
     by_key: dict[tuple[str, ...], dict] = {}
     skipped = []
     for path in find_media_files(root):
@@ -101,16 +104,18 @@ def prepare_ravdess(
             continue
         actor = int(f[6])
         row = by_key.setdefault(tuple(f[1:]), dict(
-            id="-".join(["03", *f[1:]]), audio=None, video=None, raw_label=f[2],
+            id="-".join(["03", *f[1:]]), audio=None, video=None, silent=None, raw_label=f[2],
             speaker=f"{actor:02d}", gender="male" if actor % 2 else "female",
             vocal_channel=vc, intensity=INTENSITIES[f[3]], statement=int(f[4]),
             repetition=int(f[5]),
         ))
-        row["audio" if mod == "audio" else "video"] = path
+        row[{"audio": "audio", "audio-visual": "video", "video": "silent"}[mod]] = path
     rows = []
     for row in by_key.values():
-        audio, video = row.pop("audio"), row.pop("video")
-        rows.append(dict(row, path=audio or video, modality="audio" if audio else "audio-visual",
+        audio, video, silent = row.pop("audio"), row.pop("video"), row.pop("silent")
+        kind = "audio" if audio else "audio-visual" if video else "video"
+        video = video or silent  # the same pictures; the audio-visual file has sound too
+        rows.append(dict(row, path=audio or video, modality=kind,
                          video_path=None if video is None else str(video.resolve())))
     return make_manifest(rows, corpus="ravdess", root=root, label_map=LABEL_MAP,
                          labels=LABEL_MAP.values(), skipped=skipped)

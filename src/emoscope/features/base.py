@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import typing
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -114,6 +115,9 @@ class FeatureExtractor(ABC):
     Config: ClassVar[type[FeatureConfig]] = FeatureConfig
     kind: str = "vector"  # may be set per instance when the config decides it
     version: ClassVar[str] = "1"
+    #: The manifest column naming the file this extractor reads: ``"path"`` (the audio) for
+    #: waveform features, ``"video_path"`` for the video features of :mod:`emoscope.video`.
+    input_column: ClassVar[str] = "path"
 
     def __init__(self, config: FeatureConfig | None = None, **overrides: Any) -> None:
         if config is None:
@@ -190,6 +194,22 @@ class FeatureExtractor(ABC):
             raise AudioError(f"{self.name}: the feature has non-finite values for this input")
         return out
 
+    def from_file(self, path: str | os.PathLike[str], *, offset: float = 0.0,
+                  duration: float | None = None,
+                  max_duration: float | None = None) -> np.ndarray:
+        """Decode ``path`` (``duration`` seconds from ``offset``; the rest when ``None``) and
+        extract. Video features override this to read frames instead of the sound track.
+
+        Raises
+        ------
+        AudioError
+            Unreadable, empty, too long (``max_duration`` seconds) or unusable audio.
+        """
+        from emoscope.audio.io import load_audio
+
+        y, sr = load_audio(path, offset=offset, duration=duration, max_duration=max_duration)
+        return self(y, sr)
+
     @abstractmethod
     def extract(self, y: np.ndarray) -> np.ndarray:
         """The feature of a mono float32 waveform already at ``config.sample_rate``."""
@@ -233,9 +253,13 @@ def register_feature(
 
 
 def create(name: str | dict[str, Any], **config: Any) -> FeatureExtractor:
-    """Build a registered extractor: ``create("mfcc-mean", n_mfcc=40)``, or from a
-    :meth:`FeatureExtractor.spec` dict."""
+    """Build a registered extractor: ``create("mfcc-mean", n_mfcc=40)``, from a
+    :meth:`FeatureExtractor.spec` dict (``{"name", "version", "config"}``), or from a config
+    section (``{"name": "mfcc-mean", "n_mfcc": 40}``, an experiment's ``features``)."""
     if isinstance(name, dict):
         spec = name
-        return create(spec["name"], **{**spec.get("config", {}), **config})
+        # a spec keeps its options under "config"; a config section holds them beside "name"
+        options = spec["config"] if "config" in spec else {
+            k: v for k, v in spec.items() if k not in ("name", "version")}
+        return create(spec["name"], **{**options, **config})
     return FEATURES.get(name)(**config)

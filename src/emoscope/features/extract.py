@@ -117,6 +117,11 @@ class FeatureSet(Mapping[str, np.ndarray]):
     def __len__(self) -> int:
         return len(self.keys)
 
+    @property
+    def kind(self) -> str:
+        """The kind of every item (the extractor's: ``"vector"``, ``"sequence"``, ...)."""
+        return self.extractor.kind
+
     def stack(self, ids: Sequence[str] | None = None) -> np.ndarray:
         """Stack same-shaped features: ``(len(ids), *shape)`` float32 (vector features, or
         fixed-size images)."""
@@ -204,6 +209,14 @@ def _process(item: _Item, key: str, spec_json: str, cache_root: str,
         cache = FeatureCache(cache_root)
         offset = item.start or 0.0
         duration = None if item.end is None else max(0.0, item.end - offset)
+        if ext.input_column != "path":  # a video feature decodes its own file
+            if variant is not None:
+                raise ConfigError(f"{ext.name}: augmented waveform copies apply to audio "
+                                  "features only")
+            cache.put(key, ext, ext.from_file(item.path, offset=offset,
+                                              duration=duration or None,
+                                              max_duration=max_duration))
+            return item.id, key, None
         y, sr = load_audio(item.path, offset=offset, duration=duration or None,
                            max_duration=max_duration)
         if variant is not None:
@@ -216,18 +229,29 @@ def _process(item: _Item, key: str, spec_json: str, cache_root: str,
 
 # ---------------------------------------------------------------- parent side
 
-def _items(source: pd.DataFrame | Sequence[str | os.PathLike[str]]) -> list[_Item]:
+def _items(source: pd.DataFrame | Sequence[str | os.PathLike[str]], column: str = "path"
+           ) -> tuple[list[_Item], dict[str, str]]:
+    """The items to extract, reading file names from ``column``, and ``{id: reason}`` of the
+    rows that name no file there (a row without a video, for a video feature)."""
     if isinstance(source, pd.DataFrame):
-        if "id" not in source.columns or "path" not in source.columns:
-            raise ConfigError("a manifest needs 'id' and 'path' columns")
+        if "id" not in source.columns or column not in source.columns:
+            what = "" if column == "path" else " (this feature reads video files)"
+            raise ConfigError(f"a manifest needs 'id' and '{column}' columns{what}")
 
         def opt(row: pd.Series, col: str) -> float | None:
             v = row.get(col)
             return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
 
-        return [_Item(str(r["id"]), str(r["path"]), opt(r, "start"), opt(r, "end"))
-                for _, r in source.iterrows()]
-    return [_Item(str(p), str(p)) for p in source]
+        items, missing = [], {}
+        for _, r in source.iterrows():
+            f = r[column]
+            if f is None or (isinstance(f, float) and math.isnan(f)) or str(f) == "":
+                missing[str(r["id"])] = f"no file in the manifest's {column} column"
+                items.append(_Item(str(r["id"]), str(r["path"])))
+                continue
+            items.append(_Item(str(r["id"]), str(f), opt(r, "start"), opt(r, "end")))
+        return items, missing
+    return [_Item(str(p), str(p)) for p in source], {}
 
 
 def extract_features(
@@ -246,7 +270,9 @@ def extract_features(
     ----------
     source : pd.DataFrame or sequence of paths
         A manifest (``id``, ``path``, optionally ``start``/``end`` seconds) or file paths (the
-        path is then the id).
+        path is then the id). Video features read the manifest's ``video_path`` column instead
+        of ``path`` (the extractor's ``input_column``); rows without one are listed in
+        ``failed``.
     extractor : FeatureExtractor, str or spec dict
         What to extract (a name builds it with default options).
     cache : FeatureCache or path, optional
@@ -271,7 +297,7 @@ def extract_features(
     store.folder(ext)  # write spec.json once, before workers race
     if workers < 1:
         raise ConfigError(f"workers must be >= 1, got {workers}")
-    items = _items(source)
+    items, errors = _items(source, ext.input_column)
     ids = [it.id for it in items]
     if len(set(ids)) != len(ids):
         raise ConfigError("ids must be unique")
@@ -280,9 +306,10 @@ def extract_features(
 
     # 1. the parent hashes every file and looks in the cache: hits cost one stat each
     keys: dict[str, str] = {}
-    errors: dict[str, str] = {}
     todo: list[tuple[_Item, str]] = []
     for it in items:
+        if it.id in errors:  # no file to read in the extractor's column
+            continue
         try:
             key = _audio_key(it) + ("" if variant is None else variant.key_suffix())
         except EmoscopeError as exc:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from emoscope.audio.formats import MEDIA_EXTENSIONS
-from emoscope.errors import AudioError, ConfigError
+from emoscope.errors import AudioError, ConfigError, VideoError
 from emoscope.inference.predictor import DEFAULT_MAX_DURATION
 from emoscope.progress import track
 from emoscope.sorting import natural_key
@@ -182,7 +182,7 @@ def predict_files(predictor: Predictor, paths: Sequence[PathLike], *, batch_size
         path = Path(given)
         try:
             feats, duration = _file_features(predictor, path, max_duration=max_duration)
-        except AudioError as exc:
+        except (AudioError, VideoError) as exc:
             result.skipped.append((path, exc.reason))
             continue
         pending.append((path, feats, duration))
@@ -212,13 +212,15 @@ def predict_timelines(predictor: Predictor, paths: Sequence[PathLike], *,
         if exc.name != "emoscope.inference.timeline":
             raise
         raise ConfigError("timeline is not available in this emoscope") from None
+    if getattr(predictor, "needs_video", False):  # fused predictions along a video
+        from emoscope.video.timeline import video_timeline as timeline
     result = BatchResult()
     for given in track(paths, total=len(paths), description="timelines", unit="files",
                        enabled=progress):
         path = Path(given)
         try:
             tl = timeline(path, predictor)
-        except AudioError as exc:
+        except (AudioError, VideoError) as exc:
             result.skipped.append((path, exc.reason))
             continue
         if not tl.segments or tl.label is None:

@@ -558,6 +558,9 @@ def export_bundle(bundle: Any, *, opset: int | None = None,
         raise ConfigError(f"{bundle.path}: only torch bundles export to ONNX; this one holds a "
                           f"scikit-learn model ({bundle.meta['model']['name']})")
     predictor = Predictor(bundle)
+    if predictor.needs_video:  # audio-visual (emoscope.video): not exportable yet
+        raise ConfigError(f"{bundle.path}: models that look at the video (face frames) do not "
+                          "export to ONNX yet")
     kind = bundle.model.input_kind
     trace, feats = _probe_features(predictor)
     data = _export_bytes(bundle, opset=opset, example=np.stack([trace, trace]))

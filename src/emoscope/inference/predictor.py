@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from emoscope.errors import AudioError, BundleError, SilentAudioError
+from emoscope.errors import AudioError, BundleError, ConfigError, SilentAudioError
 
 __all__ = [
     "DEFAULT_MAX_DURATION",
@@ -102,6 +102,15 @@ class Predictor:
         self.labels: list[str] = list(bundle.labels)
         self.extractor = bundle.extractor
         self.sample_rate: int = int(bundle.extractor.config.sample_rate)
+        #: Audio-visual bundles: the face-frames extractor beside the audio one (else None).
+        self.video_extractor = getattr(bundle, "video_extractor", None)
+
+    @property
+    def needs_video(self) -> bool:
+        """Whether the model looks at a video's frames (audio-visual or video-only bundles):
+        it then predicts from video files only (:meth:`predict_file`), not from waveforms."""
+        return (self.video_extractor is not None
+                or getattr(self.extractor, "input_column", "path") != "path")
 
     @classmethod
     def from_bundle(cls, path: str | os.PathLike[str] | None = None, *,
@@ -172,6 +181,9 @@ class Predictor:
         AudioError
             Empty, non-finite, silent, or too short for the feature.
         """
+        if self.needs_video:
+            raise ConfigError("this model also looks at the video: predict from a video file "
+                              "(predict_file, emoscope predict clip.mp4), not from a waveform")
         y = np.asarray(waveform)
         if not np.issubdtype(y.dtype, np.floating):
             raise AudioError(f"expected a float waveform, got {y.dtype}")
@@ -196,7 +208,9 @@ class Predictor:
 
         batch = collate([(f, 0, i) for i, f in enumerate(feats)])
         lengths = batch.lengths
-        if lengths is not None and bool((lengths == lengths[0]).all()):
+        if isinstance(lengths, tuple):  # several inputs (audio-visual): their own lengths
+            pass
+        elif lengths is not None and bool((lengths == lengths[0]).all()):
             lengths = None  # nothing padded: the plain (exportable) path gives the same logits
         with torch.inference_mode():
             logits = self.bundle.model(batch.x, lengths)
@@ -251,20 +265,27 @@ class Predictor:
 
     def load_features(self, path: str | os.PathLike[str], *,
                       max_duration: float | None = DEFAULT_MAX_DURATION
-                      ) -> tuple[np.ndarray, float]:
+                      ) -> tuple[np.ndarray | tuple[np.ndarray, ...], float]:
         """Decode a file (any format the audio layer reads, or a video's audio track) and
         return its features (as :meth:`features`) and its duration in seconds; the waveform
-        is dropped.
+        is dropped. An audio-visual bundle returns ``(audio features, face frames)`` of a
+        video file (see :mod:`emoscope.video.predict`).
 
         Raises
         ------
         AudioError
             Unreadable, empty, silent, too short, or longer than ``max_duration`` seconds (the
             message then suggests a timeline for long recordings); the path leads the message.
+        VideoError
+            For bundles that look at the video: no video stream, no face (``fallback: skip``).
         """
         from emoscope.audio.io import load_audio
         from emoscope.errors import AudioTooLongError
 
+        if self.needs_video:  # audio-visual or video-only bundle: the video's own pipeline
+            from emoscope.video.predict import load_video_features
+
+            return load_video_features(self, path, max_duration=max_duration)
         try:
             y, sr = load_audio(path, sample_rate=self.sample_rate, max_duration=max_duration)
         except AudioTooLongError as exc:

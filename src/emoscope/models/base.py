@@ -9,7 +9,12 @@ kind           one example            a batch given to ``forward``
 ``"vector"``   ``(dim,)``             ``x: (B, dim)``
 ``"sequence"`` ``(n_frames, dim)``    ``x: (B, T, dim)`` zero-padded, ``lengths: (B,)`` int64
 ``"image"``    ``(channels, H, W)``   ``x: (B, channels, H, W)``
+``"video"``    ``(T, channels, H, W)`` ``x: (B, T, channels, H, W)`` (face frames)
 ============== ====================== ======================================================
+
+A model with several inputs (audio-visual fusion) takes a tuple of shapes, e.g.
+``((3, 64, 64), (20, 1, 60, 100))``; its kind joins the parts' kinds (``"image+video"``) and
+``forward`` receives a tuple of tensors (and a tuple of lengths, or ``None``).
 
 Two families share the contract:
 
@@ -60,7 +65,7 @@ __all__ = [
 ]
 
 #: Feature kinds, by the number of dimensions of one example.
-INPUT_KINDS = {1: "vector", 2: "sequence", 3: "image"}
+INPUT_KINDS = {1: "vector", 2: "sequence", 3: "image", 4: "video"}
 #: Model families.
 FAMILIES = ("torch", "sklearn")
 
@@ -150,12 +155,15 @@ def input_kind(input_shape: Sequence[int]) -> str:
     dimension is used.
     """
     shape = tuple(input_shape)
+    if shape and all(isinstance(d, tuple | list) for d in shape):  # several inputs
+        return "+".join(input_kind(part) for part in shape)
     if shape and shape[0] is None and len(shape) == 2:  # (None, dim): frames vary
         shape = (1, shape[1])
     if len(shape) not in INPUT_KINDS or not all(
             isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape):
-        raise ConfigError(f"input_shape must be 1 to 3 positive integers (vector (dim,), "
-                          f"sequence (n_frames, dim), image (channels, H, W)); got {input_shape!r}")
+        raise ConfigError(f"input_shape must be 1 to 4 positive integers (vector (dim,), "
+                          f"sequence (n_frames, dim), image (channels, H, W), video (frames, "
+                          f"channels, H, W)), or a tuple of such shapes; got {input_shape!r}")
     return INPUT_KINDS[len(shape)]
 
 
@@ -201,7 +209,7 @@ class TorchModel(nn.Module):
         super().__init__()
         self.config = _make_config(type(self), config)
         self.input_kind = check_input_kind(type(self), input_shape)
-        self.input_shape = tuple(input_shape)
+        self.input_shape = _freeze_shape(input_shape)
         self.n_classes = _check_n_classes(n_classes)
 
     def extra_repr(self) -> str:
@@ -216,26 +224,50 @@ class TorchModel(nn.Module):
         count (image), and for sequences that ``lengths`` is ``(B,)`` within ``[1, T]``.
         """
         kind, shape = self.input_kind, self.input_shape
-        want = {"vector": 2, "sequence": 3, "image": 4}[kind]
-        if x.dim() != want:
-            raise ConfigError(f"{self.name}: expected a {kind} batch of {want} dimensions, got "
-                              f"shape {tuple(x.shape)}")
-        if x.shape[-1] != shape[-1] and kind != "image":
-            raise ConfigError(f"{self.name} was built for {kind} features of dim {shape[-1]}; "
-                              f"got shape {tuple(x.shape)}")
-        if kind == "image" and x.shape[1] != shape[0]:
-            raise ConfigError(f"{self.name} was built for {shape[0]}-channel images; got shape "
-                              f"{tuple(x.shape)}")
-        if kind != "sequence" or lengths is None:
-            return None
-        if lengths.shape != (x.shape[0],) or lengths.dtype.is_floating_point:
-            raise ConfigError(f"{self.name}: lengths must be an integer tensor of shape "
-                              f"({x.shape[0]},), got {lengths.dtype} {tuple(lengths.shape)}")
-        if not (torch.jit.is_tracing() or torch.compiler.is_compiling()) and (
-                bool((lengths < 1).any()) or bool((lengths > x.shape[1]).any())):
-            raise ConfigError(f"{self.name}: lengths must be in [1, {x.shape[1]}] (the padded "
-                              f"length), got {lengths.tolist()}")
-        return lengths
+        if "+" in kind:  # several inputs: check each part
+            parts = kind.split("+")
+            if not isinstance(x, tuple | list) or len(x) != len(parts):
+                raise ConfigError(f"{self.name}: expected a tuple of {len(parts)} batches "
+                                  f"({kind}), got {type(x).__name__}")
+            lens = lengths if isinstance(lengths, tuple | list) else (None,) * len(parts)
+            out = tuple(_check_part(self.name, k, sh, xi, li)
+                        for k, sh, xi, li in zip(parts, shape, x, lens, strict=True))
+            return None if all(o is None for o in out) else out  # type: ignore[return-value]
+        return _check_part(self.name, kind, shape, x, lengths)
+
+
+def _freeze_shape(shape: Sequence[Any]) -> tuple[Any, ...]:
+    """``shape`` as (nested) tuples."""
+    return tuple(_freeze_shape(d) if isinstance(d, tuple | list) else d for d in shape)
+
+
+def _check_part(name: str, kind: str, shape: tuple[Any, ...], x: torch.Tensor,
+                lengths: torch.Tensor | None) -> torch.Tensor | None:
+    """:meth:`TorchModel.check_batch` for one input of kind ``kind`` built for ``shape``."""
+    want = {"vector": 2, "sequence": 3, "image": 4, "video": 5}[kind]
+    if not isinstance(x, torch.Tensor) or x.dim() != want:
+        got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ConfigError(f"{name}: expected a {kind} batch of {want} dimensions, got "
+                          f"shape {got}")
+    if x.shape[-1] != shape[-1] and kind in ("vector", "sequence"):
+        raise ConfigError(f"{name} was built for {kind} features of dim {shape[-1]}; "
+                          f"got shape {tuple(x.shape)}")
+    if kind == "image" and x.shape[1] != shape[0]:
+        raise ConfigError(f"{name} was built for {shape[0]}-channel images; got shape "
+                          f"{tuple(x.shape)}")
+    if kind == "video" and x.shape[2] != shape[1]:
+        raise ConfigError(f"{name} was built for {shape[1]}-channel frames; got shape "
+                          f"{tuple(x.shape)}")
+    if kind != "sequence" or lengths is None:
+        return None
+    if lengths.shape != (x.shape[0],) or lengths.dtype.is_floating_point:
+        raise ConfigError(f"{name}: lengths must be an integer tensor of shape "
+                          f"({x.shape[0]},), got {lengths.dtype} {tuple(lengths.shape)}")
+    if not (torch.jit.is_tracing() or torch.compiler.is_compiling()) and (
+            bool((lengths < 1).any()) or bool((lengths > x.shape[1]).any())):
+        raise ConfigError(f"{name}: lengths must be in [1, {x.shape[1]}] (the padded "
+                          f"length), got {lengths.tolist()}")
+    return lengths
 
 
 def n_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:
@@ -268,10 +300,11 @@ def register_model(name: str, *, input_kinds: tuple[str, ...], family: str = "to
     """
     if family not in FAMILIES:
         raise ConfigError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}")
-    bad = [k for k in input_kinds if k not in INPUT_KINDS.values()]
+    bad = [k for k in input_kinds
+           if not all(part in INPUT_KINDS.values() for part in k.split("+"))]
     if not input_kinds or bad:
-        raise ConfigError(f"input_kinds must be some of {', '.join(INPUT_KINDS.values())}, got "
-                          f"{input_kinds!r}")
+        raise ConfigError(f"input_kinds must be some of {', '.join(INPUT_KINDS.values())} "
+                          f"(several inputs joined by '+'), got {input_kinds!r}")
 
     def deco(cls: type) -> type:
         if not (isinstance(cls, type) and issubclass(getattr(cls, "Config", object),

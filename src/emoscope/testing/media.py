@@ -24,8 +24,9 @@ _CODECS = {
 
 def write_video(path: str | os.PathLike[str], y: np.ndarray | None, sr: int = 16000, *,
                 fps: int = 10, size: tuple[int, int] = (64, 48),
-                seconds: float | None = None) -> Path:
-    """Write a video with moving grey frames and ``y`` as its (mono) sound track.
+                seconds: float | None = None, frames: np.ndarray | None = None) -> Path:
+    """Write a video with moving grey frames (or ``frames``) and ``y`` as its (mono) sound
+    track.
 
     Parameters
     ----------
@@ -38,10 +39,15 @@ def write_video(path: str | os.PathLike[str], y: np.ndarray | None, sr: int = 16
     size : (width, height)
     seconds : float, optional
         Video length; defaults to the audio's.
+    frames : np.ndarray [shape=(n, H, W, 3)], uint8 RGB, optional
+        The pictures to encode, one per frame (``size`` and ``seconds`` then follow from
+        them); moving grey frames when omitted.
     """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     acodec, vcodec = _CODECS[p.suffix.lower()]
+    if frames is not None:
+        size, seconds = (frames.shape[2], frames.shape[1]), len(frames) / fps
     dur = seconds if seconds is not None else (len(y) / sr if y is not None else 1.0)
     with av.open(str(p), mode="w") as out:
         vs = out.add_stream(vcodec, rate=fps)
@@ -53,7 +59,8 @@ def write_video(path: str | os.PathLike[str], y: np.ndarray | None, sr: int = 16
             a_stream = out.add_stream(acodec, rate=rate)
             a_stream.layout = "mono"
         for i in range(max(1, round(dur * fps))):
-            img = np.full((size[1], size[0], 3), (i * 7) % 255, np.uint8)
+            img = (frames[i] if frames is not None
+                   else np.full((size[1], size[0], 3), (i * 7) % 255, np.uint8))
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")
             for pkt in vs.encode(frame):
                 out.mux(pkt)

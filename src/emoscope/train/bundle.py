@@ -44,6 +44,8 @@ class Bundle:
     model: Any
     labels: list[str]
     standardizer: Any
+    #: The face-frames extractor of an audio-visual bundle (``None``: audio only).
+    video_extractor: Any = None
 
     @property
     def family(self) -> str:
@@ -100,8 +102,11 @@ def _card(meta: dict[str, Any]) -> str:
         out = f"{d.get('mean', {}).get(key, float('nan')):.3f}"
         return out if sd is None or d.get("n_folds", 2) == 1 else f"{out} ± {sd:.3f}"
 
+    inputs = meta["features"]["name"]
+    if meta.get("video_features"):
+        inputs += f" + {meta['video_features']['name']} (audio-visual)"
     lines = [
-        f"# emoscope model: {meta['model']['name']} on {meta['features']['name']}",
+        f"# emoscope model: {meta['model']['name']} on {inputs}",
         "",
         f"Labels: {', '.join(meta['labels'])}.",
         "",
@@ -187,6 +192,8 @@ def save_bundle(path: str | os.PathLike[str], *, extractor: Any, labels: list[st
     }
     if reference_metrics:
         meta["reference_metrics"] = [_reference(r) for r in reference_metrics]
+    if extra.get("video_features"):  # audio-visual: the face-frames extractor's spec
+        meta["video_features"] = extra["video_features"]
     if extra["family"] == "torch":
         save_torch(extra["state"], str(out / "weights.safetensors"))
     else:
@@ -215,7 +222,7 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: bool = False) -> Bundl
     from safetensors import SafetensorError
 
     from emoscope import features, models
-    from emoscope.train.data import Standardizer
+    from emoscope.train.data import standardizer_from_dict
 
     p = Path(path)
     if not p.exists():
@@ -258,5 +265,7 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: bool = False) -> Bundl
     except (OSError, SafetensorError, RuntimeError) as exc:
         raise BundleError(f"{p}: unreadable weights ({exc})") from None
     std = meta.get("standardizer")
+    video = meta.get("video_features")
     return Bundle(p, meta, extractor, model, list(meta["labels"]),
-                  None if std is None else Standardizer.from_dict(std))
+                  None if std is None else standardizer_from_dict(std),
+                  None if not video else features.create(video))

@@ -12,7 +12,13 @@ kind        ``x``                             ``lengths``
 vector      ``(B, D)``                        ``None``
 sequence    ``(B, T_max, F)`` zero-padded     ``(B,)`` int64 valid frames
 image       ``(B, C, H, W)``                  ``None``
+video       ``(B, T, C, H, W)``               ``None``
 =========== ================================= ===============================
+
+Several inputs (audio-visual: kind ``"image+video"``): every item is a tuple of arrays, one per
+input, read from a mapping such as :class:`~emoscope.video.experiment.PairedFeatures`; each
+part is standardised and collated on its own, and ``x`` (and ``lengths``, when any part is a
+sequence) become tuples.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ import torch
 from emoscope.errors import ConfigError
 from emoscope.features.extract import FeatureSet
 
-__all__ = ["Batch", "FeatureDataset", "Standardizer", "collate", "epoch_order"]
+__all__ = ["Batch", "FeatureDataset", "PartStandardizer", "Standardizer", "collate",
+           "epoch_order", "standardizer_from_dict"]
 
 
 @dataclass
@@ -66,6 +73,44 @@ class Standardizer:
     @classmethod
     def from_dict(cls, d: dict[str, list[float]]) -> Standardizer:
         return cls(np.asarray(d["mean"], np.float32), np.asarray(d["std"], np.float32))
+
+
+@dataclass
+class PartStandardizer:
+    """Standardisers of the parts of multi-input items (``None`` for a part left as is:
+    images and face frames).
+
+    Attributes
+    ----------
+    parts : tuple of Standardizer or None
+    """
+
+    parts: tuple[Standardizer | None, ...]
+
+    @classmethod
+    def fit(cls, items: Mapping[str, tuple[np.ndarray, ...]], ids: Sequence[str],
+            kind: str) -> PartStandardizer:
+        """Fit one :class:`Standardizer` per vector or sequence part of ``kind``
+        (``"sequence+video"``, ...) on the items ``ids``."""
+        parts = kind.split("+")
+        return cls(tuple(Standardizer.fit(items[i][k] for i in ids)
+                         if part in ("vector", "sequence") else None
+                         for k, part in enumerate(parts)))
+
+    def __call__(self, x: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+        return tuple(xi if s is None else s(xi) for s, xi in zip(self.parts, x, strict=True))
+
+    def to_dict(self) -> dict[str, list[dict[str, list[float]] | None]]:
+        return {"parts": [None if s is None else s.to_dict() for s in self.parts]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, list[dict[str, list[float]] | None]]) -> PartStandardizer:
+        return cls(tuple(None if s is None else Standardizer.from_dict(s) for s in d["parts"]))
+
+
+def standardizer_from_dict(d: dict) -> Standardizer | PartStandardizer:
+    """Rebuild what :meth:`Standardizer.to_dict` or :meth:`PartStandardizer.to_dict` wrote."""
+    return PartStandardizer.from_dict(d) if "parts" in d else Standardizer.from_dict(d)
 
 
 class FeatureDataset(torch.utils.data.Dataset):
@@ -120,6 +165,13 @@ class FeatureDataset(torch.utils.data.Dataset):
         source = self._source(rng) if self.variants else self.features
         item_id = self.ids[i]
         x = source[item_id] if item_id in source else self.features[item_id]
+        if isinstance(x, tuple):  # several inputs (audio-visual): one array per input
+            if self.standardizer is not None:
+                x = self.standardizer(x)
+            if self.transform is not None:
+                x = self.transform(x, rng)
+            return (tuple(np.ascontiguousarray(p, dtype=np.float32) for p in x),
+                    self.targets[i], i)
         if self.kind == "sequence" and self.max_frames and x.shape[0] > self.max_frames:
             start = int(rng.integers(0, x.shape[0] - self.max_frames + 1))
             x = x[start:start + self.max_frames]
@@ -132,19 +184,26 @@ class FeatureDataset(torch.utils.data.Dataset):
 
 @dataclass
 class Batch:
-    """A collated batch: ``x``, ``lengths`` (sequences), ``y`` ``(B,)`` and ``index`` ``(B,)``."""
+    """A collated batch: ``x``, ``lengths`` (sequences), ``y`` ``(B,)`` and ``index`` ``(B,)``;
+    ``x`` and ``lengths`` are tuples for multi-input items."""
 
-    x: torch.Tensor
-    lengths: torch.Tensor | None
+    x: torch.Tensor | tuple[torch.Tensor, ...]
+    lengths: torch.Tensor | tuple[torch.Tensor | None, ...] | None
     y: torch.Tensor
     index: torch.Tensor
 
 
 def collate(items: list[tuple[np.ndarray, int, int]]) -> Batch:
-    """Stack items; pad sequences ``(T_i, F)`` to ``(B, T_max, F)`` with their lengths."""
+    """Stack items; pad sequences ``(T_i, F)`` to ``(B, T_max, F)`` with their lengths; collate
+    tuple items part by part."""
     xs = [it[0] for it in items]
     y = torch.tensor([it[1] for it in items], dtype=torch.long)
     index = torch.tensor([it[2] for it in items], dtype=torch.long)
+    if isinstance(xs[0], tuple):  # several inputs: collate each part on its own
+        parts = [collate([(x[k], 0, 0) for x in xs]) for k in range(len(xs[0]))]
+        lengths = tuple(p.lengths for p in parts)
+        return Batch(tuple(p.x for p in parts),
+                     None if all(n is None for n in lengths) else lengths, y, index)
     if xs[0].ndim == 2:  # sequences
         lengths = torch.tensor([x.shape[0] for x in xs], dtype=torch.long)
         out = np.zeros((len(xs), int(lengths.max()), xs[0].shape[1]), np.float32)

@@ -129,6 +129,7 @@ def _fold_torch(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: di
                 labels: list[str], fold_dir: Path, resume: bool,
                 progress: Callable[[int, dict[str, float]], None] | None,
                 variants: list[features.FeatureSet] | None = None,
+                ddp: Any = None,
                 ) -> tuple[np.ndarray, dict[str, Any]]:
     import torch
 
@@ -141,8 +142,9 @@ def _fold_torch(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: di
     valid_ids = [i for i in fold.valid if i in fs]
     test_ids = [i for i in fold.test if i in fs]
     example = fs[train_ids[0]]
-    kind = fs.extractor.kind
-    input_shape = example.shape
+    kind = fs.kind
+    input_shape = (tuple(a.shape for a in example) if isinstance(example, tuple)
+                   else example.shape)
     torch.manual_seed(cfg.train.seed)
     model = models.build_model(cfg.model["name"], input_shape=input_shape,
                                n_classes=len(labels),
@@ -153,6 +155,11 @@ def _fold_torch(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: di
         from emoscope.augment import ImageAugmenter
 
         transform = ImageAugmenter(aug, seed=cfg.train.seed)
+    elif kind.startswith("image+") and aug.image_enabled:  # audio-visual: the image part
+        from emoscope.augment import ImageAugmenter
+        from emoscope.video.experiment import image_part_transform
+
+        transform = image_part_transform(ImageAugmenter(aug, seed=cfg.train.seed))
     if aug.feature_enabled and kind == "sequence":
         from emoscope.augment import BatchAugmenter
 
@@ -163,23 +170,43 @@ def _fold_torch(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: di
         batch_transform = BatchAugmenter(aug, specaugment=False)
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
+    pretrain_history = None
+    if cfg.video:  # audio-visual: contrastive audio-video pre-training first, when asked
+        from emoscope.video.config import AudioVisualConfig
+        from emoscope.video.contrastive import pretrain_contrastive
+
+        av = AudioVisualConfig.from_dict(cfg.video)
+        if av.pretrain.epochs:
+            pretrain_history = pretrain_contrastive(
+                model, av.pretrain, fs, kind=kind, train_ids=train_ids,
+                train_y=[y[i] for i in train_ids], batch_size=cfg.train.batch_size,
+                seed=cfg.train.seed, standardize=cfg.train.standardize,
+                checkpoint=fold_dir / "pretrained.pt", resume=resume)
     res = train_torch_model(
         model, cfg.train, fs, kind=kind, train_ids=train_ids,
         train_y=[y[i] for i in train_ids], valid_ids=valid_ids,
         valid_y=[y[i] for i in valid_ids], n_classes=len(labels),
         checkpoint=fold_dir / "checkpoint.pt", resume=resume, progress=progress,
         transform=transform, batch_transform=batch_transform, variants=variants or (),
+        distributed=ddp,
     )
     test_ds = FeatureDataset(fs, test_ids, [y[i] for i in test_ids], kind=kind,
                              standardizer=res.standardizer)
-    probs = predict_proba(res.model, test_ds, batch_size=cfg.train.batch_size)
-    (fold_dir / "history.json").write_text(json.dumps(res.history, indent=1))
+    if ddp is None:
+        probs = predict_proba(res.model, test_ds, batch_size=cfg.train.batch_size)
+    else:  # ---- distributed: the ranks share the test set; rank 0 writes
+        probs = ddp.predict_proba(res.model, test_ds, batch_size=cfg.train.batch_size)
+    if ddp is None or ddp.is_main:
+        (fold_dir / "history.json").write_text(json.dumps(res.history, indent=1))
     state = {k: v.detach().contiguous() for k, v in res.model.state_dict().items()}
     extra = {"history": res.history, "best_epoch": res.best_epoch,
              "best_valid_ua": res.best_valid_ua, "train_seconds": res.seconds,
              "model_spec": models.model_spec(res.model), "family": "torch",
              "standardizer": None if res.standardizer is None else res.standardizer.to_dict(),
              "state": state, "test_ids": test_ids}
+    if cfg.video:  # audio-visual: the bundle also keeps the face-frames extractor
+        extra["video_features"] = fs.parts[1].extractor.spec()
+        extra["pretrain_history"] = pretrain_history
     return probs, extra
 
 
@@ -219,6 +246,7 @@ def run_experiment(
     progress: bool = True,
     cache: str | os.PathLike[str] | None = None,
     save_bundle: bool = True,
+    distributed: Any = None,
 ) -> RunResult:
     """Train and evaluate the config's model on every fold of its protocol.
 
@@ -240,6 +268,10 @@ def run_experiment(
         Feature cache folder.
     save_bundle : bool
         Write ``bundle/`` (the fold with the best validation UA).
+    distributed : emoscope.distributed.ddp.DistContext, optional
+        Train with PyTorch DDP across the processes ``torchrun`` started (see
+        :func:`emoscope.distributed.ddp.distributed_session`): every rank runs this function;
+        rank 0 alone writes the run directory, the others return a result without metrics.
     """
     from emoscope.augment import AugmentConfig
     from emoscope.models import MODELS
@@ -248,24 +280,41 @@ def run_experiment(
     aug = AugmentConfig.from_dict(cfg.augment) if cfg.augment else AugmentConfig()
     t0 = time.perf_counter()
     cfg = for_protocol(cfg, protocol)
+    # ---- distributed (emoscope.distributed.ddp): every rank runs; rank 0 writes
+    ddp = distributed
+    if ddp is not None:
+        from emoscope.distributed.ddp import check_distributable
+
+        check_distributable(cfg)
+        progress = progress and ddp.is_main
+    main = ddp is None or ddp.is_main
+    # ---- end distributed
     run_dir = Path(out_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if main:
+        run_dir.mkdir(parents=True, exist_ok=True)
     manifest = load_manifest(cfg, data_root)
     prot = build_protocol(cfg, manifest, protocol)
     labels = list(prot.labels)
     ids = {i for f in prot.folds for i in (*f.train, *f.valid, *f.test)}
     rows = manifest[manifest["id"].isin(ids)]
     y = _targets(rows, labels)
-    save_config(cfg, run_dir / "config.yaml")
+    if main:
+        save_config(cfg, run_dir / "config.yaml")
 
     extractor = features.create(cfg.features)
+    if ddp is not None:  # ---- distributed: each rank extracts its share into the cache first
+        ddp.extract_share(rows, extractor, cache=cache, workers=cfg.train.feature_workers,
+                          progress=progress)
     fs = features.extract_features(rows, extractor, cache=cache,
                                    workers=cfg.train.feature_workers, progress=progress)
     if not len(fs):
         raise ConfigError("no file of the corpus could be read; nothing to train on")
+    from emoscope.video.experiment import video_inputs
+
+    fs = video_inputs(cfg, rows, fs, cache=cache, progress=progress, run_dir=run_dir)
     skipped = list(fs.failed)
     variants = _waveform_variants(cfg, aug, rows, prot, extractor, cache, progress)
-    if skipped:
+    if skipped and main:
         (run_dir / "skipped.txt").write_text("".join(f"{p}\t{r}\n" for p, r in skipped))
     family = MODELS.get(cfg.model["name"]).family
     speakers = dict(zip(rows["id"], rows["speaker"].astype(str), strict=True))
@@ -275,9 +324,15 @@ def run_experiment(
     with EpochProgress(enabled=progress) as bar:
         for k, fold in enumerate(prot.folds, start=1):
             fold_dir = run_dir / "folds" / f"fold-{k}"
-            fold_dir.mkdir(parents=True, exist_ok=True)
+            if main:
+                fold_dir.mkdir(parents=True, exist_ok=True)
             done = fold_dir / "result.json"
-            if resume and done.is_file():
+            finished = resume and main and done.is_file()
+            if ddp is not None:  # ---- distributed: rank 0 says which folds are finished
+                finished = ddp.broadcast(finished)
+                if finished and not main:
+                    continue
+            if finished:
                 saved = json.loads(done.read_text())
                 probs = np.asarray(saved["probabilities"], dtype=np.float32)
                 extra = saved["extra"]
@@ -286,17 +341,22 @@ def run_experiment(
             else:
                 probs, extra = _fold_torch(cfg, fold, fs, y, labels, fold_dir, resume,
                                            bar.fold(f"fold {k}/{len(prot.folds)}",
-                                                    cfg.train.epochs), variants)
+                                                    cfg.train.epochs), variants, ddp=ddp)
             test_ids = extra["test_ids"]
             fr = FoldResult(k, fold.name, [y[i] for i in test_ids], probs.argmax(1).tolist(),
                             test_ids, [speakers[i] for i in test_ids], probs)
             fold_results.append(fr)
             fold_extras.append(extra)
-            if not (resume and done.is_file()):
+            if not main:  # distributed: rank 0 writes the fold's files
+                continue
+            if not finished:
                 light = {k2: v for k2, v in extra.items()
                          if k2 not in ("state", "sklearn_state")}
                 done.write_text(json.dumps({"probabilities": probs.tolist(), "extra": light}))
             _write_fold_plots(fold_dir, extra.get("history") or [])
+    if not main:  # ---- distributed: the other ranks wait for rank 0's outputs, then return
+        ddp.barrier()
+        return RunResult(run_dir, {}, prot, skipped, time.perf_counter() - t0, None)
 
     train_seconds = sum(e.get("train_seconds") or 0.0 for e in fold_extras)
     results = build_results(prot.name, prot.leaky, labels, fold_results,
@@ -321,6 +381,8 @@ def run_experiment(
 
     write_training_report(run_dir, results=results, config=cfg, protocol=prot,
                           skipped=skipped, seconds=seconds)
+    if ddp is not None:  # ---- distributed: release the ranks waiting for rank 0's outputs
+        ddp.barrier()
     return RunResult(run_dir, results, prot, skipped, seconds, bundle)
 
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -30,7 +30,17 @@ from torch import nn
 from emoscope.config import TrainConfig
 from emoscope.errors import ConfigError
 from emoscope.features.extract import FeatureSet
-from emoscope.train.data import Batch, FeatureDataset, Standardizer, collate, epoch_order
+from emoscope.train.data import (
+    Batch,
+    FeatureDataset,
+    PartStandardizer,
+    Standardizer,
+    collate,
+    epoch_order,
+)
+
+if TYPE_CHECKING:
+    from emoscope.distributed.ddp import DistContext
 
 __all__ = ["TorchFoldResult", "predict_proba", "train_torch_model"]
 
@@ -40,7 +50,7 @@ class TorchFoldResult:
     """What training one fold produced."""
 
     model: nn.Module
-    standardizer: Standardizer | None
+    standardizer: Standardizer | PartStandardizer | None
     history: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int = 0
     best_valid_ua: float | None = None
@@ -125,6 +135,7 @@ def train_torch_model(
     transform: Any = None,
     batch_transform: Any = None,
     variants: Sequence[Any] = (),
+    distributed: DistContext | None = None,
 ) -> TorchFoldResult:
     """Train ``model`` on ``train_ids``; pick the best epoch on ``valid_ids`` by UA.
 
@@ -134,7 +145,9 @@ def train_torch_model(
         Freshly built (initialised from ``cfg.seed`` by the caller).
     cfg : TrainConfig
     features : FeatureSet
-    kind : {"vector", "sequence", "image"}
+        Or any mapping id -> array (or tuple of arrays, for several inputs).
+    kind : {"vector", "sequence", "image", "video"}
+        Or several joined by ``+`` (``"image+video"``) for tuple items.
     train_ids, train_y, valid_ids, valid_y :
         Ids and label indices.
     checkpoint : Path, optional
@@ -149,6 +162,10 @@ def train_torch_model(
     variants : sequence of FeatureSet, optional
         Augmented copies of the training features (waveform augmentation); each epoch draws
         one version per item. The standardiser is fitted on the originals only.
+    distributed : DistContext, optional
+        Train with DDP across ``torchrun``'s processes (:mod:`emoscope.distributed.ddp`):
+        each rank takes its share of every global batch of ``cfg.batch_size`` items,
+        validation is shared and gathered, rank 0 alone writes ``checkpoint``.
 
     Returns
     -------
@@ -162,6 +179,8 @@ def train_torch_model(
     standardizer = None
     if cfg.standardize and kind in ("vector", "sequence"):
         standardizer = Standardizer.fit(features[i] for i in train_ids)
+    elif cfg.standardize and "+" in kind:  # several inputs: their vector/sequence parts
+        standardizer = PartStandardizer.fit(features, train_ids, kind)
     train_ds = FeatureDataset(features, train_ids, list(y_train), kind=kind,
                               standardizer=standardizer, transform=transform,
                               max_frames=cfg.max_frames, seed=cfg.seed, variants=variants)
@@ -175,6 +194,12 @@ def train_torch_model(
     sample_weights = (1.0 / counts[y_train]) if cfg.balance == "oversample" else None
     loss_fn = nn.CrossEntropyLoss(weight=class_weight, label_smoothing=cfg.label_smoothing)
 
+    # ---- distributed (emoscope.distributed.ddp): DDP wrapper, loss weights on its device
+    ddp = distributed
+    net = model if ddp is None else ddp.wrap(model)
+    if ddp is not None:
+        loss_fn = loss_fn.to(ddp.device)
+    # ---- end distributed
     steps = math.ceil(len(train_ds) / cfg.batch_size)
     opt = _optimizer(cfg, model.parameters())
     sched = _scheduler(cfg, opt, steps)
@@ -182,8 +207,13 @@ def train_torch_model(
     best_ua, best_epoch, best_state, bad, start = -1.0, 0, None, 0, 0
     best_loss = math.inf
 
-    if checkpoint is not None and resume and checkpoint.is_file():
+    state = None
+    if checkpoint is not None and resume and checkpoint.is_file() and (ddp is None
+                                                                        or ddp.is_main):
         state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    if ddp is not None and resume:  # ---- distributed: rank 0's checkpoint for every rank
+        state = ddp.broadcast(state)
+    if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         if sched is not None and state.get("scheduler") is not None:
@@ -198,32 +228,49 @@ def train_torch_model(
     for epoch in range(start, cfg.epochs):
         if cfg.early_stopping is not None and bad >= cfg.early_stopping:
             break
-        torch.manual_seed(_mix(cfg.seed, epoch, "dropout"))
-        gen = torch.Generator().manual_seed(_mix(cfg.seed, epoch, "batch"))
+        salt = (lambda name: name) if ddp is None else ddp.salt  # distributed: per-rank streams
+        torch.manual_seed(_mix(cfg.seed, epoch, salt("dropout")))
+        gen = torch.Generator().manual_seed(_mix(cfg.seed, epoch, salt("batch")))
         train_ds.set_epoch(epoch)
-        model.train()
+        net.train()
         order = epoch_order(len(train_ds), seed=cfg.seed, epoch=epoch, weights=sample_weights)
         total_loss, seen = 0.0, 0
-        for b in _batches(train_ds, order, cfg.batch_size):
+        # ---- distributed: this rank's share of each global batch, and its loss factor
+        if ddp is None:
+            steps_iter: Iterator[Any] = ((b, 1.0, len(b.y))
+                                         for b in _batches(train_ds, order, cfg.batch_size))
+        else:
+            soft = batch_transform is not None  # soft targets: the mean is over items
+            steps_iter = ddp.local_batches(
+                train_ds, order, cfg.batch_size, targets=y_train,
+                class_weight=None if class_weight is None or soft else class_weight.numpy())
+        for b, share, n_global in steps_iter:
+            # ---- end distributed
             x, target = b.x, b.y
             if batch_transform is not None:
                 onehot = torch.nn.functional.one_hot(b.y, n_classes).float()
                 x, target = batch_transform(x, b.lengths, onehot, gen)
-            logits = model(x, b.lengths)
+            logits = net(x, b.lengths)
             loss = loss_fn(logits, target)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss if ddp is None else loss * share).backward()
             if cfg.grad_clip:
                 nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             opt.step()
             if sched is not None and cfg.schedule in ("cosine", "onecycle"):
                 sched.step()
-            total_loss += loss.item() * len(b.y)
-            seen += len(b.y)
+            if ddp is None:
+                total_loss += loss.item() * len(b.y)
+            else:  # distributed: this rank's part of the global batch's mean loss
+                total_loss += loss.item() * share / ddp.world_size * n_global
+            seen += n_global
+        if ddp is not None:  # ---- distributed: the global batches' loss, summed over ranks
+            total_loss = ddp.all_reduce_sum(total_loss)
         row: dict[str, float] = {"epoch": epoch + 1, "train_loss": total_loss / max(seen, 1),
                                  "lr": float(opt.param_groups[0]["lr"])}
         if len(valid_ds):
-            probs = predict_proba(model, valid_ds, batch_size=cfg.batch_size)
+            probs = (predict_proba(model, valid_ds, batch_size=cfg.batch_size) if ddp is None
+                     else ddp.predict_proba(model, valid_ds, batch_size=cfg.batch_size))
             vy = np.asarray(valid_y)
             row["valid_loss"] = float(-np.log(np.clip(probs[np.arange(len(vy)), vy], 1e-12,
                                                       None)).mean())
@@ -239,17 +286,21 @@ def train_torch_model(
             best_ua, best_loss, best_epoch = score, loss, epoch + 1
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         bad = 0 if best_epoch == epoch + 1 else bad + 1
-        if checkpoint is not None:
+        if checkpoint is not None and (ddp is None or ddp.is_main):  # distributed: rank 0
             _save_atomic({"epoch": epoch + 1, "model": model.state_dict(),
                           "optimizer": opt.state_dict(),
                           "scheduler": None if sched is None else sched.state_dict(),
                           "history": history, "best_ua": best_ua, "best_loss": best_loss,
                           "best_epoch": best_epoch, "bad_epochs": bad,
                           "best_state": best_state}, checkpoint)
+        if ddp is not None:  # ---- distributed: the others wait for rank 0's checkpoint
+            ddp.barrier()
         if progress is not None:
             progress(epoch + 1, row)
     if best_state is not None:
         model.load_state_dict(best_state)
+    if ddp is not None:  # ---- distributed: the trained model comes back on the CPU
+        model.cpu()
     model.eval()
     return TorchFoldResult(model, standardizer, history, best_epoch,
                            best_ua if len(valid_ds) else None,

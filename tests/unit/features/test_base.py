@@ -51,3 +51,28 @@ def test_spec_round_trip_and_numeric_keys():
 def test_bad_waveforms(y, sr, err):
     with pytest.raises(err):
         features.create("mfcc-mean")(y, sr)
+
+
+def test_create_from_a_config_section_keeps_its_options():
+    # an experiment's `features:` section holds the options beside "name" (regression: they
+    # were once dropped, so configs silently ran with default options)
+    ext = features.create({"name": "logmel", "n_mels": 16, "trim": "energy", "duration": 2.0})
+    assert (ext.config.n_mels, ext.config.trim, ext.config.duration) == (16, "energy", 2.0)
+    again = features.create(ext.spec())
+    assert again.config == ext.config
+
+
+def test_experiment_extracts_with_the_configs_feature_options(tmp_path):
+    from emoscope.config import load_config
+    from emoscope.testing.corpora.tess import make_tess
+    from emoscope.train.experiment import run_experiment
+
+    root = make_tess(tmp_path / "tess", words=("back", "bar"))
+    cfg = load_config({"name": "o", "data": {"corpus": "tess"},
+                       "protocol": {"name": "tess-cross-speaker"},
+                       "features": {"name": "mfcc-mean", "n_mfcc": 7, "trim": "energy"},
+                       "model": {"name": "svm"}})
+    run = run_experiment(cfg, out_dir=tmp_path / "run", data_root=root, progress=False,
+                         cache=tmp_path / "cache")
+    spec = run.results["features"]["config"]
+    assert spec["n_mfcc"] == 7 and spec["trim"] == "energy"

@@ -32,7 +32,8 @@ def test_every_model_is_registered():
     assert set(models.available()) == {
         "tess-lstm", "iemocap-cnn", "iemocap-cnn-rnn", "iemocap-cnn-lstm", "mlp", "crnn-asp",
         "tdnn-asp",
-        "ssl-head", "svm", "logreg", "gbt"}
+        "ssl-head", "svm", "logreg", "gbt",
+        "video-3dcnn", "av-fusion", "av-late-fusion"}  # audio-visual (emoscope.video)
     for name in models.available():
         cls = models.MODELS.get(name)
         assert cls.name == name and cls.family in ("torch", "sklearn") and cls.input_kinds
@@ -84,13 +85,15 @@ def test_input_kind():
     assert models.input_kind((None, 64)) == "sequence"  # frames vary
     model = models.build_model("crnn-asp", input_shape=(None, 16), n_classes=2)
     assert models.build_model(models.model_spec(model)).input_shape == (None, 16)
-    for bad in [(), (1, 2, 3, 4), (0,), (3.0,), (True,), ("40",)]:
+    assert models.input_kind((20, 1, 60, 100)) == "video"  # face frames (emoscope.video)
+    assert models.input_kind(((3, 64, 64), (20, 1, 60, 100))) == "image+video"
+    for bad in [(), (1, 2, 3, 4, 5), (0,), (3.0,), (True,), ("40",)]:
         with pytest.raises(ConfigError, match="input_shape"):
             models.input_kind(bad)
 
 
 def test_build_model_errors():
-    with pytest.raises(UnknownNameError, match="unknown model 'nope'; known: crnn-asp"):
+    with pytest.raises(UnknownNameError, match=r"unknown model 'nope'; known: .*crnn-asp"):
         models.build_model("nope", input_shape=(4,), n_classes=2)
     with pytest.raises(ConfigError, match="needs input_shape and n_classes"):
         models.build_model("mlp", n_classes=2)

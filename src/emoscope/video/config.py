@@ -1,0 +1,130 @@
+"""The ``video`` section of an experiment config: face frames beside the audio features, and
+contrastive audio-video pre-training.
+
+::
+
+    features: {name: spectrogram-image, duration: 3.0, ...}    # the audio stream's input
+    video:
+      features: {name: face-frames, n_frames: 20, duration: 3.0, height: 60, width: 100}
+      pretrain: {epochs: 10, margin: 1.0, lr: 0.0001}         # epochs: 0 = direct supervised
+    model: {name: av-fusion, ...}
+
+Without a ``video`` section an experiment is audio-only (or video-only, when its ``features``
+are ``face-frames``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from emoscope.config import config_from_dict
+from emoscope.errors import ConfigError
+
+__all__ = ["AudioVisualConfig", "ContrastiveConfig", "check_audio_visual"]
+
+
+@dataclass(frozen=True)
+class ContrastiveConfig:
+    """Contrastive audio-video pre-training (:mod:`emoscope.video.contrastive`).
+
+    Attributes
+    ----------
+    epochs : int
+        Pre-training epochs before the supervised fine-tuning; 0 trains directly.
+    lr : float
+        Adam learning rate of the pre-training.
+    batch_size : int, optional
+        Clips per batch (``None``: the ``train`` section's).
+    margin : float
+        The contrastive loss's margin: negative pairs closer than this are pushed apart.
+    hard_negatives : int
+        Pairs per clip with the frames of another clip of another emotion.
+    super_hard_negatives : int
+        Pairs per clip with the frames of another clip of the same emotion.
+    normalize : bool
+        Compare L2-normalised embeddings (distances in [0, 2]).
+    """
+
+    epochs: int = 0
+    lr: float = 1e-4
+    batch_size: int | None = None
+    margin: float = 1.0
+    hard_negatives: int = 1
+    super_hard_negatives: int = 1
+    normalize: bool = True
+
+    def __post_init__(self) -> None:
+        if self.epochs < 0 or self.hard_negatives < 0 or self.super_hard_negatives < 0:
+            raise ConfigError("pretrain epochs and negatives must be >= 0")
+        if not self.lr > 0 or not self.margin > 0:
+            raise ConfigError(f"pretrain lr and margin must be positive, got {self.lr}, "
+                              f"{self.margin}")
+        if self.batch_size is not None and self.batch_size < 2:
+            raise ConfigError(f"pretrain batch_size must be >= 2, got {self.batch_size}")
+
+
+@dataclass(frozen=True)
+class AudioVisualConfig:
+    """The ``video`` section.
+
+    Attributes
+    ----------
+    features : dict
+        The video feature, ``{"name": "face-frames", **options}``.
+    pretrain : ContrastiveConfig
+    face_report : bool
+        Write ``faces.csv`` (frames with a detected face, per clip) into the run directory.
+    """
+
+    features: dict[str, Any]
+    pretrain: ContrastiveConfig = field(default_factory=ContrastiveConfig)
+    face_report: bool = True
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AudioVisualConfig:
+        """Build and check the section (unknown keys and wrong types raise
+        :class:`ConfigError` naming them)."""
+        cfg = config_from_dict(cls, data, where="video")
+        if "name" not in cfg.features:
+            raise ConfigError("'video.features' needs a 'name'")
+        return cfg
+
+
+def check_audio_visual(cfg: Any) -> AudioVisualConfig | None:
+    """Check an :class:`~emoscope.config.ExperimentConfig`'s ``video`` section against the rest
+    of the config; return it parsed (``None`` without one).
+
+    Raises
+    ------
+    ConfigError
+        Bad options; a video feature that does not read video; augmentation other than the
+        spectrogram images' crop and rotation (mixup, SpecAugment and waveform copies act on
+        one input); contrastive pre-training of a model without two streams.
+    """
+    from emoscope import features, models
+
+    if not cfg.video:
+        return None
+    av = AudioVisualConfig.from_dict(cfg.video)
+    spec = features.FEATURES.get(av.features["name"])
+    spec.Config.from_dict({k: v for k, v in av.features.items() if k != "name"})
+    if spec.input_column != "video_path":
+        raise ConfigError(f"'video.features' must be a video feature (face-frames), got "
+                          f"{av.features['name']!r}")
+    if cfg.augment:
+        from emoscope.augment import AugmentConfig
+
+        aug = AugmentConfig.from_dict(cfg.augment)
+        if aug.waveform_enabled or aug.feature_enabled or aug.mixup_alpha > 0:
+            raise ConfigError("audio-visual experiments take only the spectrogram images' "
+                              "crop and rotation augmentation (not waveform copies, "
+                              "SpecAugment or mixup)")
+    model_cls = models.MODELS.get(cfg.model["name"])
+    if not any("+" in k for k in model_cls.input_kinds):
+        raise ConfigError(f"a 'video' section needs a model with audio and video inputs "
+                          f"(av-fusion, av-late-fusion), not {cfg.model['name']!r}")
+    if av.pretrain.epochs and not hasattr(model_cls, "embed_pair"):
+        raise ConfigError(f"contrastive pre-training needs a two-stream model; "
+                          f"{cfg.model['name']!r} has none")
+    return av
