@@ -7,15 +7,16 @@ tool can print a one-line message instead of a traceback.
 ::
 
     EmoscopeError
-    ├── AudioError            a file or waveform that cannot be used (``path``, ``reason``)
-    │   ├── AudioDecodeError  unreadable, corrupt, truncated, not audio, no audio stream
-    │   ├── EmptyAudioError   zero samples
-    │   ├── SilentAudioError  no signal to analyse (digital silence or far below speech level)
-    │   ├── TooShortAudioError shorter than the feature's analysis window
-    │   └── AudioTooLongError longer than the caller allows
-    ├── VideoError            a video file that cannot be used (``path``, ``reason``)
-    │   ├── VideoDecodeError  unreadable, corrupt, not a video, no video stream, no frames
-    │   └── NoFaceError       no face detected in any sampled frame (with ``fallback: skip``)
+    ├── MediaError            a file or waveform that cannot be used (``path``, ``reason``)
+    │   ├── AudioError            the sound
+    │   │   ├── AudioDecodeError  unreadable, corrupt, truncated, not audio, no audio stream
+    │   │   ├── EmptyAudioError   zero samples
+    │   │   ├── SilentAudioError  no signal to analyse (digital silence or far below speech)
+    │   │   ├── TooShortAudioError shorter than the feature's analysis window
+    │   │   └── AudioTooLongError longer than the caller allows
+    │   └── VideoError            the picture
+    │       ├── VideoDecodeError  unreadable, corrupt, not a video, no video stream, no frames
+    │       └── NoFaceError       no face detected in any sampled frame (``fallback: skip``)
     ├── CorpusError           a corpus folder or manifest that does not match what was asked for
     ├── ProtocolError         folds that cannot be built (unknown speakers, too few classes, ...)
     └── ConfigError           bad options, unknown registered names
@@ -36,6 +37,7 @@ __all__ = [
     "CorpusError",
     "EmoscopeError",
     "EmptyAudioError",
+    "MediaError",
     "NoFaceError",
     "ProtocolError",
     "SilentAudioError",
@@ -50,13 +52,14 @@ class EmoscopeError(Exception):
     """Base class of every error emoscope raises on purpose."""
 
 
-class AudioError(EmoscopeError):
-    """A file or waveform that cannot be used.
+class MediaError(EmoscopeError):
+    """A file or waveform that cannot be used (its sound or its picture).
 
     Parameters
     ----------
     reason : str
-        What is wrong, in a few words a person understands ("not an audio file", "empty").
+        What is wrong, in a few words a person understands ("not an audio file", "empty",
+        "no face found in 20 frames").
     path : str or PathLike, optional
         The file concerned; it leads the message when given.
     """
@@ -65,6 +68,10 @@ class AudioError(EmoscopeError):
         self.reason = reason
         self.path = None if path is None else str(path)
         super().__init__(f"{self.path}: {reason}" if self.path else reason)
+
+
+class AudioError(MediaError):
+    """A file or waveform whose sound cannot be used (see :class:`MediaError`)."""
 
 
 class AudioDecodeError(AudioError):
@@ -90,21 +97,8 @@ class AudioTooLongError(AudioError):
 # ---- video (audio-visual emotion recognition) -------------------------------------------
 
 
-class VideoError(EmoscopeError):
-    """A video file that cannot be used: the picture side of :class:`AudioError`.
-
-    Parameters
-    ----------
-    reason : str
-        What is wrong, in a few words ("no video stream", "no face found in 20 frames").
-    path : str or PathLike, optional
-        The file concerned; it leads the message when given.
-    """
-
-    def __init__(self, reason: str, *, path: str | PathLike[str] | None = None) -> None:
-        self.reason = reason
-        self.path = None if path is None else str(path)
-        super().__init__(f"{self.path}: {reason}" if self.path else reason)
+class VideoError(MediaError):
+    """A video file whose picture cannot be used: the picture side of :class:`AudioError`."""
 
 
 class VideoDecodeError(VideoError):

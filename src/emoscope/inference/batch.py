@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from emoscope.audio.formats import MEDIA_EXTENSIONS
-from emoscope.errors import AudioError, ConfigError, VideoError
+from emoscope.errors import ConfigError, MediaError
 from emoscope.inference.predictor import DEFAULT_MAX_DURATION
 from emoscope.progress import track
 from emoscope.sorting import natural_key
@@ -182,7 +182,7 @@ def predict_files(predictor: Predictor, paths: Sequence[PathLike], *, batch_size
         path = Path(given)
         try:
             feats, duration = _file_features(predictor, path, max_duration=max_duration)
-        except (AudioError, VideoError) as exc:
+        except MediaError as exc:
             result.skipped.append((path, exc.reason))
             continue
         pending.append((path, feats, duration))
@@ -220,7 +220,7 @@ def predict_timelines(predictor: Predictor, paths: Sequence[PathLike], *,
         path = Path(given)
         try:
             tl = timeline(path, predictor)
-        except (AudioError, VideoError) as exc:
+        except MediaError as exc:
             result.skipped.append((path, exc.reason))
             continue
         if not tl.segments or tl.label is None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from emoscope.errors import AudioError, ConfigError, VideoError
+from emoscope.errors import ConfigError, MediaError, VideoError
 from emoscope.inference.timeline import Segment, Timeline
 
 __all__ = ["video_timeline"]
@@ -65,7 +65,7 @@ def video_timeline(path: str | os.PathLike[str], predictor: Any, *, window: floa
         try:
             x = window_features(predictor, path, offset=float(start),
                                 duration=min(window, total - float(start)))
-        except (AudioError, VideoError):
+        except MediaError:
             continue  # a window without a usable face or sound: left out
         probs = predictor.proba_from_features([x])[0]
         end = total if k == len(starts) - 1 else float(start) + hop
