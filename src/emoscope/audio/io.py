@@ -98,6 +98,11 @@ def _av_open(p: Path):  # returns a PyAV InputContainer
     return container
 
 
+#: Frame counts at or above this are libsndfile's "unknown" (2**63 - 1: a FLAC written to a
+#: pipe has no total in its header).
+_UNKNOWN_FRAMES = 2**62
+
+
 def _av_info(p: Path) -> AudioInfo:
     with _av_open(p) as container:
         stream = container.streams.audio[0]
@@ -119,6 +124,9 @@ def _av_info(p: Path) -> AudioInfo:
 def audio_info(path: PathLike) -> AudioInfo:
     """Read a file's header: rate, channels, length and format, without decoding it.
 
+    A header that does not say how long the file is (a FLAC written to a pipe) gives PyAV's
+    estimate, or ``frames=0, duration=0.0`` when there is none; decoding still reads it all.
+
     Raises
     ------
     AudioDecodeError
@@ -130,6 +138,8 @@ def audio_info(path: PathLike) -> AudioInfo:
     try:
         info = sf.info(str(p))
     except (sf.LibsndfileError, sf.SoundFileError, RuntimeError):
+        return _av_info(p)
+    if info.frames >= _UNKNOWN_FRAMES:  # no length in the header: PyAV estimates or says 0
         return _av_info(p)
     if info.samplerate <= 0 or info.channels <= 0:
         raise AudioDecodeError("header without a sample rate or channels", path=p)
@@ -174,10 +184,17 @@ def _refuse_long(seconds: float, max_duration: float, p: Path) -> None:
                                 path=p)
 
 
+class _UnknownLength(RuntimeError):
+    """libsndfile does not know how many frames the file holds (a FLAC written to a pipe has
+    no total in its header and reports 2**63 - 1): decode it with PyAV, which streams."""
+
+
 def _sf_decode(p: Path, *, offset: float, duration: float | None,
                max_duration: float | None = None) -> tuple[np.ndarray, int]:
     with sf.SoundFile(str(p)) as f:
         sr = f.samplerate
+        if f.frames >= _UNKNOWN_FRAMES:
+            raise _UnknownLength(str(p))
         if max_duration is not None:
             _refuse_long(f.frames / sr, max_duration, p)
         start = round(offset * sr)
@@ -237,6 +254,8 @@ def load_audio(
         if max_duration is not None:
             _refuse_long(audio_info(p).duration, max_duration, p)
         y, sr = _av_decode(p, offset=offset, duration=duration)
+        if max_duration is not None:  # the header may not have said (an unknown length)
+            _refuse_long(y.shape[-1] / sr, max_duration, p)
     if y.shape[-1] == 0:
         raise EmptyAudioError("no audio samples" + (" in the requested range" if offset else ""),
                               path=p)

@@ -202,3 +202,32 @@ class TestBadFiles:
 
         assert issubclass(AudioDecodeError, EmoscopeError)
         assert issubclass(EmptyAudioError, AudioError)
+
+
+def _flac_without_length(tmp_path):
+    """A FLAC whose STREAMINFO says 'total samples unknown' (0), as when written to a pipe."""
+    y = chirp(100.0, 2000.0, seconds=1.5, sr=16000) * 0.3
+    path = tmp_path / "piped.flac"
+    sf.write(path, y, 16000, subtype="PCM_16")
+    b = bytearray(path.read_bytes())
+    assert b[:4] == b"fLaC"
+    v = int.from_bytes(b[18:26], "big")  # sample rate, channels, bits, 36-bit total
+    b[18:26] = (v & ~((1 << 36) - 1)).to_bytes(8, "big")
+    path.write_bytes(bytes(b))
+    with sf.SoundFile(path) as f:
+        assert f.frames > 2**62  # libsndfile's "unknown"
+    return path, y
+
+
+def test_a_header_without_length_still_decodes(tmp_path):
+    path, y = _flac_without_length(tmp_path)
+    info = audio_info(path)
+    assert info.duration < 10 and info.sample_rate == 16000
+    got, sr = load_audio(path)
+    assert sr == 16000 and got.shape == y.shape
+    np.testing.assert_allclose(got, y, atol=1e-4)
+    blocks = np.concatenate(list(iter_blocks(path, block_seconds=0.4)))
+    np.testing.assert_allclose(blocks, got, atol=1e-6)
+    assert load_audio(path, max_duration=5.0)[0].shape == y.shape
+    with pytest.raises(AudioTooLongError):
+        load_audio(path, max_duration=1.0)
