@@ -42,6 +42,12 @@ class ContrastiveConfig:
         Pairs per clip with the frames of another clip of another emotion.
     super_hard_negatives : int
         Pairs per clip with the frames of another clip of the same emotion.
+    standardize : bool
+        Standardise each stream's embeddings over the batch (zero mean, unit variance per
+        dimension) before comparing them. The last hidden layers are ReLU outputs whose shared
+        mean dominates: without this, L2-normalised embeddings of different clips are nearly
+        identical at initialisation (spread ~1e-4) and the loss settles at its trivial optimum,
+        one distance for every pair.
     normalize : bool
         Compare L2-normalised embeddings (distances in [0, 2]).
     """
@@ -52,6 +58,7 @@ class ContrastiveConfig:
     margin: float = 1.0
     hard_negatives: int = 1
     super_hard_negatives: int = 1
+    standardize: bool = True
     normalize: bool = True
 
     def __post_init__(self) -> None:

@@ -13,9 +13,12 @@ two streams' last hidden layers::
 
     L = same * d**2 + (1 - same) * max(0, margin - d)**2       averaged over the pairs
 
-pulls positives together and pushes negatives at least ``margin`` apart. Supervised fine-tuning
-of the whole fusion model follows (the ordinary trainer); ``epochs: 0`` skips the pre-training
-(the direct supervised alternative).
+pulls positives together and pushes negatives at least ``margin`` apart. Each stream's
+embeddings are standardised over the batch, then L2-normalised, before the distance (see
+:class:`~emoscope.video.config.ContrastiveConfig`: without the standardisation the ReLU layers'
+shared mean makes every clip's embedding nearly the same and nothing is learned).
+Supervised fine-tuning of the whole fusion model follows (the ordinary trainer);
+``epochs: 0`` skips the pre-training (the direct supervised alternative).
 """
 
 from __future__ import annotations
@@ -108,13 +111,21 @@ def contrastive_pairs(labels: Sequence[int] | np.ndarray, *, hard: int = 1, supe
     return (np.asarray(a, np.int64), np.asarray(v, np.int64), np.asarray(s, np.float32))
 
 
-def _embeddings(model: nn.Module, x: Any, normalize: bool) -> tuple[torch.Tensor, torch.Tensor]:
+def _standardize(z: torch.Tensor) -> torch.Tensor:
+    """Zero mean, unit variance per dimension over the batch ``(B, D)``."""
+    return (z - z.mean(dim=0, keepdim=True)) / (z.std(dim=0, keepdim=True) + 1e-5)
+
+
+def _embeddings(model: nn.Module, x: Any, cfg: ContrastiveConfig
+                ) -> tuple[torch.Tensor, torch.Tensor]:
     za, zv = model.embed_pair(x)
     if za.shape[1] != zv.shape[1]:
         raise ConfigError(f"contrastive pre-training needs audio and video hidden layers of one "
                           f"size; got {za.shape[1]} and {zv.shape[1]} (set the streams' "
                           f"'hidden' options equal)")
-    if normalize:
+    if cfg.standardize:  # batch statistics (batches hold >= 2 clips)
+        za, zv = _standardize(za), _standardize(zv)
+    if cfg.normalize:
         za, zv = nn.functional.normalize(za, dim=1), nn.functional.normalize(zv, dim=1)
     return za, zv
 
@@ -193,7 +204,7 @@ def pretrain_contrastive(
             if len(chunk) < 2:
                 continue  # a lone clip has no negative
             b = collate([ds[int(i)] for i in chunk])
-            za, zv = _embeddings(model, b.x, cfg.normalize)
+            za, zv = _embeddings(model, b.x, cfg)
             ai, vi, same = contrastive_pairs(y[chunk], hard=cfg.hard_negatives,
                                              super_hard=cfg.super_hard_negatives, rng=rng)
             loss = contrastive_loss(za[ai], zv[vi], torch.from_numpy(same), margin=cfg.margin)
@@ -229,7 +240,7 @@ def _distances(model: nn.Module, ds: Any, y: np.ndarray, cfg: ContrastiveConfig,
             if len(idx) < 2:
                 continue
             b = collate([ds[int(i)] for i in idx])
-            za, zv = _embeddings(model, b.x, cfg.normalize)
+            za, zv = _embeddings(model, b.x, cfg)
             ai, vi, same = contrastive_pairs(y[idx], hard=1, super_hard=1, rng=rng)
             d = pair_distances(za[ai], zv[vi]).numpy()
             pos += list(d[same == 1])
