@@ -114,6 +114,10 @@ class FeatureSet(Mapping[str, np.ndarray]):
     def __iter__(self) -> Iterator[str]:
         return iter(self.keys)
 
+    def __contains__(self, item_id: object) -> bool:
+        # Mapping's default would load the array from disk to answer
+        return item_id in self.keys
+
     def __len__(self) -> int:
         return len(self.keys)
 

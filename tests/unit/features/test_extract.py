@@ -78,3 +78,14 @@ def test_paths_as_ids_and_bad_options(tmp_path, manifest):
                          cache=tmp_path, progress=False)
     with pytest.raises(ConfigError):
         create("mfcc-mean", bogus=1)
+
+
+def test_membership_does_not_read_the_cache(tmp_path, monkeypatch):
+    from emoscope.features import FeatureSet
+
+    ext = create("mfcc-mean", n_mfcc=4)
+    cache = FeatureCache(tmp_path)
+    cache.put("k0", ext, np.zeros(4, np.float32))
+    fs = FeatureSet(ext, cache, {"a": "k0"})
+    monkeypatch.setattr(FeatureCache, "get", lambda *a, **k: pytest.fail("read from disk"))
+    assert "a" in fs and "b" not in fs
