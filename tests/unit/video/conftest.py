@@ -43,3 +43,18 @@ def cremad_av(tmp_path_factory):
 def av_cache(tmp_path_factory):
     """One feature cache for the session's video tests."""
     return tmp_path_factory.mktemp("av_cache")
+
+
+@pytest.fixture(scope="session")
+def paired_av(ravdess_av, av_cache, tiny):
+    """The generated RAVDESS corpus's manifest and its tiny (spectrogram, face frames) pairs:
+    ``(manifest, PairedFeatures)``."""
+    from emoscope import corpora, features
+    from emoscope.video.experiment import PairedFeatures
+
+    df = corpora.load("ravdess", ravdess_av, modality="audio-visual")
+    fa = features.extract_features(df, features.create(tiny["spectrogram"]), cache=av_cache,
+                                   progress=False)
+    fv = features.extract_features(df, features.create(tiny["faces"]), cache=av_cache,
+                                   progress=False)
+    return df, PairedFeatures((fa, fv))

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import torch
 
-from emoscope import corpora, features, models
+from emoscope import features, models
 from emoscope.cli import main
 from emoscope.config import TrainConfig, load_config
 from emoscope.errors import ConfigError
@@ -24,18 +24,12 @@ from emoscope.testing.media import write_video
 from emoscope.train.data import FeatureDataset
 from emoscope.train.loop import predict_proba, train_torch_model
 from emoscope.video.compare import compare_runs
-from emoscope.video.experiment import PairedFeatures
 
 AV_CONFIGS = sorted((Path(__file__).resolve().parents[3] / "configs" / "av").glob("*.yaml"))
 
 
-def test_fused_model_learns_the_generated_classes(ravdess_av, av_cache, tiny):
-    df = corpora.load("ravdess", ravdess_av, modality="audio-visual")
-    fa = features.extract_features(df, features.create(tiny["spectrogram"]), cache=av_cache,
-                                   progress=False)
-    fv = features.extract_features(df, features.create(tiny["faces"]), cache=av_cache,
-                                   progress=False)
-    data = PairedFeatures((fa, fv))
+def test_fused_model_learns_the_generated_classes(paired_av, tiny):
+    df, data = paired_av
     labels = sorted(set(df.label))
     y = {i: labels.index(lab) for i, lab in zip(df.id, df.label, strict=True)}
     train = [i for i, s in zip(df.id, df.speaker, strict=True) if s in ("01", "02")]

@@ -8,12 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from emoscope import features, models
-from emoscope.corpora import load
+from emoscope import models
 from emoscope.errors import ConfigError
 from emoscope.video.config import ContrastiveConfig
 from emoscope.video.contrastive import contrastive_loss, contrastive_pairs, pretrain_contrastive
-from emoscope.video.experiment import PairedFeatures
 
 
 def test_loss_of_hand_built_pairs():
@@ -63,14 +61,9 @@ def test_pairs_positive_hard_and_super_hard():
     assert np.bincount(a2, minlength=5).tolist() == [4, 4, 4, 4, 4]
 
 
-def test_pretraining_records_its_history_and_resumes(ravdess_av, av_cache, tmp_path, tiny):
-    df = load("ravdess", ravdess_av, modality="audio-visual")
+def test_pretraining_records_its_history_and_resumes(paired_av, tmp_path, tiny):
+    df, paired = paired_av
     df = df[df.statement == 1]  # 16 clips
-    fa = features.extract_features(df, features.create(tiny["spectrogram"]), cache=av_cache,
-                                   progress=False)
-    fv = features.extract_features(df, features.create(tiny["faces"]), cache=av_cache,
-                                   progress=False)
-    paired = PairedFeatures((fa, fv))
     labels = sorted(set(df.label))
     ids = list(df.id)
     y = [labels.index(lab) for lab in df.label]
@@ -101,19 +94,14 @@ def test_pretraining_records_its_history_and_resumes(ravdess_av, av_cache, tmp_p
                              train_ids=ids, train_y=y)
 
 
-def test_pretraining_brings_a_clips_audio_and_face_together(ravdess_av, av_cache, tiny):
+def test_pretraining_brings_a_clips_audio_and_face_together(paired_av, tiny):
     """After pre-training, a clip's audio embedding lies closer to its own frames' embedding
     than to the frames of clips of other emotions (on the generated corpus, whose faces and
     tones vary by emotion and clip)."""
     from emoscope.train.data import FeatureDataset, PartStandardizer, collate
     from emoscope.video.contrastive import _embeddings
 
-    df = load("ravdess", ravdess_av, modality="audio-visual")
-    fa = features.extract_features(df, features.create(tiny["spectrogram"]), cache=av_cache,
-                                   progress=False)
-    fv = features.extract_features(df, features.create(tiny["faces"]), cache=av_cache,
-                                   progress=False)
-    paired = PairedFeatures((fa, fv))
+    df, paired = paired_av
     labels = sorted(set(df.label))
     ids = list(df.id)
     y = np.array([labels.index(lab) for lab in df.label])
