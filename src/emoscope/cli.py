@@ -221,6 +221,31 @@ def compare(
 # ---- end audio-visual ----------------------------------------------------------------------
 
 
+@app.command()
+def fuse(
+    first: Annotated[Path, typer.Argument(help="A finished run folder (or its predictions.csv).")],
+    second: Annotated[Path, typer.Argument(help="Another run of the same protocol.")],
+    weight: Annotated[float, typer.Option(help="Weight of the first run's probabilities "
+                                               "(fixed in advance, not fitted).")] = 0.5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Score the late fusion of two finished runs: the weighted mean of their test
+    probabilities, clip by clip, per fold as the runs were scored."""
+    from emoscope.evaluate.fusion import late_fusion_scores
+
+    paths = [p / "predictions.csv" if p.is_dir() else p for p in (first, second)]
+    s = late_fusion_scores(*paths, weight=weight)
+    if as_json:
+        _print_json(s)
+        return
+    for f in s["folds"]:
+        out.print(f"  fold {f['fold']}: UA {f['ua']:.3f}  WA {f['wa']:.3f}  macro-F1 "
+                  f"{f['macro_f1']:.3f}  (n={f['n']})", highlight=False)
+    out.print(f"  mean: UA {s['ua']:.3f} ± {s['ua_std']:.3f}  WA {s['wa']:.3f} ± "
+              f"{s['wa_std']:.3f}  macro-F1 {s['macro_f1']:.3f} ± {s['macro_f1_std']:.3f}  "
+              f"({s['n']} clips in both runs)", highlight=False)
+
+
 def _run_training(config: Path, data_root: Path | None, overrides: list[str] | None,
                   output: Path | None, resume: bool, cache: Path | None,
                   protocol: str | None, *, distributed: bool = False) -> None:

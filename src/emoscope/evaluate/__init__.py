@@ -3,7 +3,8 @@
 :mod:`emoscope.evaluate.metrics` scores predictions (UA, WA, macro-F1, per-class scores,
 confusion matrices, per-speaker breakdowns, bootstrap intervals, fold summaries);
 :mod:`emoscope.evaluate.results` turns a run's per-fold predictions into ``metrics.json`` and
-``predictions.csv`` and reads ``metrics.json`` back.
+``predictions.csv`` and reads ``metrics.json`` back; :mod:`emoscope.evaluate.fusion` scores the
+late fusion of two finished runs.
 """
 
 from emoscope.evaluate.metrics import (

@@ -20,12 +20,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from emoscope.errors import ConfigError
+from emoscope.evaluate.fusion import late_fusion_scores
 
-__all__ = ["compare_runs", "late_fusion_scores", "modality_of"]
+__all__ = ["compare_runs", "modality_of"]
 
 
 def modality_of(cfg: Any) -> str:
@@ -36,51 +36,6 @@ def modality_of(cfg: Any) -> str:
         return "audio+video"
     reads = features.FEATURES.get(cfg.features["name"]).input_column
     return "video" if reads == "video_path" else "audio"
-
-
-def late_fusion_scores(audio_predictions: str | os.PathLike[str],
-                       video_predictions: str | os.PathLike[str], *,
-                       audio_weight: float = 0.5) -> dict[str, Any]:
-    """Scores of the weighted mean of two runs' test probabilities (``predictions.csv``).
-
-    Parameters
-    ----------
-    audio_predictions, video_predictions : path
-        ``predictions.csv`` of an audio-only and a video-only run of the same protocol.
-    audio_weight : float
-        ``w`` of ``w * p_audio + (1 - w) * p_video``.
-
-    Returns
-    -------
-    dict
-        ``ua``, ``wa``, ``macro_f1`` (mean over folds), their ``std``, ``n_folds`` and ``n``
-        (clips both runs predicted).
-
-    Raises
-    ------
-    ConfigError
-        The runs have different labels or no clip in common.
-    """
-    from emoscope.evaluate.metrics import classification_metrics
-
-    a, v = pd.read_csv(audio_predictions), pd.read_csv(video_predictions)
-    pcols = [c for c in a.columns if c.startswith("p_")]
-    if pcols != [c for c in v.columns if c.startswith("p_")]:
-        raise ConfigError("the two runs have different labels")
-    both = a.merge(v, on=["fold", "id"], suffixes=("_a", "_v"))
-    if both.empty:
-        raise ConfigError("the two runs have no test clip in common")
-    labels = [c[2:] for c in pcols]
-    probs = (audio_weight * both[[f"{c}_a" for c in pcols]].to_numpy()
-             + (1 - audio_weight) * both[[f"{c}_v" for c in pcols]].to_numpy())
-    both["fused"] = [labels[k] for k in probs.argmax(1)]
-    per_fold = [classification_metrics(g["true_a"], g["fused"], labels=labels)
-                for _, g in both.groupby("fold")]
-    out: dict[str, Any] = {"n_folds": len(per_fold), "n": len(both)}
-    for key in ("ua", "wa", "macro_f1"):
-        vals = [m[key] for m in per_fold]
-        out[key], out[f"{key}_std"] = float(np.mean(vals)), float(np.std(vals))
-    return out
 
 
 def compare_runs(configs: Sequence[str | os.PathLike[str] | Any], *,
