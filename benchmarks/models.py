@@ -9,6 +9,9 @@ command, wall time and machine.
     # a subset
     python benchmarks/models.py --shared ../shared --config configs/egemaps_svm.yaml \
         --protocol ravdess-si6
+    # a variant of a config (its --set values show in the table's config column)
+    python benchmarks/models.py --config configs/iemocap_cnn_study.yaml --cache runs/cache \
+        --set features.height=96 --set features.width=96 --tag 96px
     # the markdown table of every stored result
     python benchmarks/models.py --markdown
 """
@@ -106,6 +109,17 @@ def _fmt(m: dict, key: str, n: int) -> str:
     return f"{mean:.3f}" if n == 1 else f"{mean:.3f} ± {std:.3f}"
 
 
+#: ``--set`` keys that do not change the recipe (the corpus switch, the thread count).
+_NOT_RECIPE = ("data.corpus=", "data.options=", "'data.options=", "train.threads=")
+
+
+def _recipe_overrides(command: str) -> list[str]:
+    """The ``--set`` values of a stored command that change the config's recipe."""
+    words = shlex.split(command)
+    sets = [words[i + 1] for i, w in enumerate(words[:-1]) if w == "--set"]
+    return [v for v in sets if not v.startswith(_NOT_RECIPE)]
+
+
 def markdown(paths: list[Path]) -> str:
     """A table row per stored result (those written by :func:`run_job`)."""
     order = {p: i for i, p in enumerate(PROTOCOLS)}
@@ -120,8 +134,10 @@ def markdown(paths: list[Path]) -> str:
     for _, _, m in sorted(rows, key=lambda r: (r[0], r[1])):
         n = len(m["folds"])
         leak = " (**LEAKY**)" if m["leaky"] else ""
+        changed = ", ".join(_recipe_overrides(m["command"]))
         lines.append(
-            f"| `{m['protocol']}`{leak} | `{Path(m['config']).name}` | {m['model']} | "
+            f"| `{m['protocol']}`{leak} | `{Path(m['config']).name}`"
+            f"{f' with `{changed}`' if changed else ''} | {m['model']} | "
             f"{m['features']['name']} | {_fmt(m, 'ua', n)} | {_fmt(m, 'wa', n)} | "
             f"{_fmt(m, 'macro_f1', n)} | {m.get('train_seconds', 0):.0f} | "
             f"{m['wall_seconds']:.0f} | `{m['command']}` |")
