@@ -83,7 +83,7 @@ def late_fusion_scores(first: str | os.PathLike[str], second: str | os.PathLike[
 def _read_predictions(path: str | os.PathLike[str]) -> pd.DataFrame:
     try:
         df = pd.read_csv(path, dtype={"id": str})
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise ConfigError(f"cannot read predictions {path}: {e}") from e
     missing = [c for c in ("fold", "id", "true") if c not in df.columns]
     if missing or not any(c.startswith("p_") for c in df.columns):

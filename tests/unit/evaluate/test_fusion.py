@@ -83,6 +83,9 @@ def test_bad_inputs_raise_config_errors(pair, tmp_path):
         late_fusion_scores(a, tmp_path / "junk.csv")
     with pytest.raises(ConfigError, match="cannot read"):
         late_fusion_scores(a, tmp_path / "missing.csv")
+    (tmp_path / "binary.csv").write_bytes(bytes(range(128, 256)) * 4)
+    with pytest.raises(ConfigError, match="cannot read"):
+        late_fusion_scores(a, tmp_path / "binary.csv")
 
 
 def test_cli_takes_run_folders_and_prints_json(pair, tmp_path, capsys):
