@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from emoscope import corpora, features, models, protocols
+from emoscope import corpora, features, protocols
 from emoscope.config import load_config
 from emoscope.evaluate.metrics import classification_metrics
 from emoscope.train.data import FeatureDataset
@@ -38,9 +38,7 @@ def train_and_score(cfg, fs, labels, y, train_ids, valid_ids) -> dict:
     """Train on ``train_ids`` (best epoch chosen on ``valid_ids``, as Keras's callbacks would
     report it) and score on ``valid_ids``: the number the study looked at."""
     torch.manual_seed(cfg.train.seed)
-    model = models.build_model(cfg.model["name"], input_shape=fs[train_ids[0]].shape,
-                               n_classes=len(labels),
-                               **{k: v for k, v in cfg.model.items() if k != "name"})
+    model = cfg.model.build(input_shape=fs[train_ids[0]].shape, n_classes=len(labels))
     res = train_torch_model(model, cfg.train, fs, kind="vector", train_ids=train_ids,
                             train_y=[y[i] for i in train_ids], valid_ids=valid_ids,
                             valid_y=[y[i] for i in valid_ids], n_classes=len(labels))

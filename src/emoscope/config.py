@@ -7,21 +7,27 @@ Loading checks every key and every type before any work starts, and names what i
 >>> load_config("bad.yaml")                                          # doctest: +SKIP
 ConfigError: bad.yaml: unknown key 'train.lrr' (known: batch_size, epochs, lr, ...)
 
-The ``features``, ``model`` and ``augment`` sections are checked by the registered extractor,
-model and augmentation configs they name.
+Every section is a typed object after loading, parsed once by :mod:`emoscope.schema` (the one
+validator): ``features`` by the registered extractor's config
+(:class:`~emoscope.features.FeatureSection`), ``model`` by the registered model's
+(:class:`~emoscope.models.ModelSection`), ``augment`` as an
+:class:`~emoscope.augment.AugmentConfig` and ``video`` as an
+:class:`~emoscope.video.config.AudioVisualConfig` (``None``: audio only).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
+from emoscope.augment.config import AugmentConfig
 from emoscope.errors import ConfigError
+from emoscope.features.base import FeatureSection
+from emoscope.models.base import ModelSection
+from emoscope.schema import config_from_dict, config_to_dict
+from emoscope.video.config import AudioVisualConfig, check_audio_visual
 
 __all__ = [
     "DataConfig",
@@ -29,139 +35,11 @@ __all__ = [
     "ProtocolConfig",
     "TrainConfig",
     "apply_overrides",
-    "check_type",
-    "coerce",
     "config_from_dict",
     "config_to_dict",
-    "fits_type",
     "load_config",
     "save_config",
 ]
-
-T = TypeVar("T")
-
-
-def check_type(value: Any, hint: Any) -> tuple[bool, Any]:
-    """Whether ``value`` fits the annotation ``hint``, and the value to store.
-
-    Handles the simple types configs use: ``bool``, ``int`` (not bool), ``float`` (ints become
-    floats), ``str``, ``None``, unions, ``Literal``, ``tuple[X, ...]`` and ``tuple[X, Y]`` (element
-    types checked; lists become tuples, as YAML and JSON give lists), ``list[X]`` and ``dict``.
-    """
-    origin = typing.get_origin(hint)
-    if hint is Any:
-        return True, value
-    if origin in (typing.Union, types.UnionType):
-        for h in typing.get_args(hint):
-            ok, out = check_type(value, h)
-            if ok:
-                return True, out
-        return False, value
-    if origin is Literal:
-        return value in typing.get_args(hint), value
-    if hint is type(None):
-        return value is None, value
-    if hint is bool:
-        return isinstance(value, bool), value
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool), value
-    if hint is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return ok, float(value) if ok else value
-    if origin in (tuple, list):
-        if not isinstance(value, tuple | list):
-            return False, value
-        args = typing.get_args(hint)
-        if origin is list or (len(args) == 2 and args[1] is Ellipsis):
-            args = (args[0] if args else Any,) * len(value)
-        elif args and len(args) != len(value):
-            return False, value
-        out = []
-        for v, h in zip(value, args or (Any,) * len(value), strict=True):
-            ok, item = check_type(v, h)
-            if not ok:
-                return False, value
-            out.append(item)
-        return True, tuple(out) if origin is tuple else out
-    if origin is dict:
-        return isinstance(value, dict), value
-    if isinstance(hint, type):
-        return isinstance(value, hint), value
-    return True, value
-
-
-def fits_type(value: Any, hint: Any) -> bool:
-    """Whether ``value`` fits the annotation ``hint`` (see :func:`check_type`)."""
-    return check_type(value, hint)[0]
-
-
-def coerce(value: Any, hint: Any) -> Any:
-    """``value``, or a number parsed from it when ``hint`` wants a float and YAML 1.1 left a
-    string such as ``"1e-4"``; lists become tuples for tuple fields."""
-    if isinstance(value, list) and typing.get_origin(hint) is tuple:
-        value = tuple(value)
-    if isinstance(value, str) and not fits_type(value, hint) and fits_type(0.5, hint):
-        try:
-            return float(value)
-        except ValueError:
-            return value
-    return value
-
-
-def _type_name(hint: Any) -> str:
-    return (hint.__name__ if isinstance(hint, type) else str(hint)).replace("typing.", "")
-
-
-def config_from_dict(cls: type[T], data: Any, *, where: str = "") -> T:
-    """Build dataclass ``cls`` from a dict, recursing into nested dataclass fields.
-
-    Raises
-    ------
-    ConfigError
-        An unknown key, a wrong type, or a missing required key, named by its dotted path.
-    """
-    prefix = f"{where}." if where else ""
-    if not isinstance(data, dict):
-        raise ConfigError(f"'{where or cls.__name__}' should be a mapping, got "
-                          f"{type(data).__name__}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise ConfigError(f"unknown key '{prefix}{unknown[0]}' (known: "
-                          f"{', '.join(sorted(fields))})")
-    hints = typing.get_type_hints(cls)
-    kwargs: dict[str, Any] = {}
-    for name, value in data.items():
-        hint = hints[name]
-        if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-            kwargs[name] = config_from_dict(hint, value, where=f"{prefix}{name}")
-            continue
-        ok, checked = check_type(coerce(value, hint), hint)
-        if not ok:
-            raise ConfigError(f"'{prefix}{name}' = {value!r} should be {_type_name(hint)}")
-        kwargs[name] = checked
-    missing = [n for n, f in fields.items() if n not in kwargs
-               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
-    if missing:
-        raise ConfigError(f"missing key '{prefix}{missing[0]}'")
-    try:
-        return cls(**kwargs)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where or cls.__name__}: {exc}") from None
-
-
-def config_to_dict(cfg: Any) -> dict[str, Any]:
-    """A dataclass config as plain dicts/lists (tuples become lists), YAML/JSON-ready."""
-
-    def plain(v: Any) -> Any:
-        if isinstance(v, tuple | list):
-            return [plain(x) for x in v]
-        if isinstance(v, dict):
-            return {k: plain(x) for k, x in v.items()}
-        return v
-
-    return plain(dataclasses.asdict(cfg))
-
 
 @dataclass(frozen=True)
 class DataConfig:
@@ -273,26 +151,36 @@ class TrainConfig:
 class ExperimentConfig:
     """One experiment: data, protocol, features, model, training, augmentation.
 
-    ``features`` and ``model`` are ``{"name": ..., **options}`` mappings checked by the
-    registered extractor and model they name; ``augment`` maps onto the augmentation config.
-    ``video`` (audio-visual experiments) holds the face-frames feature and the contrastive
-    pre-training (:class:`emoscope.video.config.AudioVisualConfig`); empty: audio only.
+    Attributes
+    ----------
+    name : str
+    data : DataConfig
+    protocol : ProtocolConfig
+    features : FeatureSection
+        The registered extractor and its config (``{"name": ..., **options}`` in YAML).
+    model : ModelSection
+        The registered model and its config (``{"name": ..., **options}`` in YAML).
+    train : TrainConfig
+    augment : AugmentConfig
+        All off by default.
+    description : str
+    video : AudioVisualConfig, optional
+        Audio-visual experiments: the face-frames feature and the contrastive pre-training;
+        ``None``: audio only (or video only, when ``features`` reads video).
     """
 
     name: str
     data: DataConfig
     protocol: ProtocolConfig
-    features: dict[str, Any]
-    model: dict[str, Any]
+    features: FeatureSection
+    model: ModelSection
     train: TrainConfig = field(default_factory=TrainConfig)
-    augment: dict[str, Any] = field(default_factory=dict)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
     description: str = ""
-    video: dict[str, Any] = field(default_factory=dict)
+    video: AudioVisualConfig | None = None
 
     def __post_init__(self) -> None:
-        for section in ("features", "model"):
-            if "name" not in getattr(self, section):
-                raise ConfigError(f"'{section}' needs a 'name'")
+        check_audio_visual(self.video, model=self.model, augment=self.augment)
 
 
 def _parse_scalar(text: str) -> Any:
@@ -313,8 +201,8 @@ def _parse_scalar(text: str) -> Any:
 def apply_overrides(data: dict[str, Any], overrides: list[str] | None) -> dict[str, Any]:
     """Apply ``a.b.c=value`` overrides (values parsed as YAML) to a nested dict, in a copy.
 
-    ``features`` and ``model`` sections accept new keys (their registered configs check them
-    later); elsewhere a key must already exist in the dataclass.
+    Values are not checked here: :func:`load_config` checks the result, every section by the
+    config that parses it.
     """
     import copy
 
@@ -364,30 +252,9 @@ def load_config(source: str | os.PathLike[str] | dict[str, Any], *,
         raise ConfigError(f"{where}a config must be a mapping of sections")
     try:
         cfg = config_from_dict(ExperimentConfig, apply_overrides(data, overrides))
-        _check_sections(cfg)
     except ConfigError as exc:
         raise ConfigError(f"{where}{exc}") from None
     return cfg
-
-
-def _check_sections(cfg: ExperimentConfig) -> None:
-    """Let the registered extractor, model and augmentation configs check their sections."""
-    from emoscope import features
-
-    opts = {k: v for k, v in cfg.features.items() if k != "name"}
-    features.FEATURES.get(cfg.features["name"]).Config.from_dict(opts)
-    from emoscope import models
-
-    model_cls = models.MODELS.get(cfg.model["name"])
-    model_cls.Config.from_dict({k: v for k, v in cfg.model.items() if k != "name"})
-    if cfg.augment:
-        from emoscope.augment import AugmentConfig
-
-        AugmentConfig.from_dict(cfg.augment)
-    if cfg.video:  # audio-visual
-        from emoscope.video.config import check_audio_visual
-
-        check_audio_visual(cfg)
 
 
 def save_config(cfg: ExperimentConfig, path: str | os.PathLike[str]) -> Path:

@@ -61,4 +61,4 @@ def test_config_runs(path, corpora_root, tmp_path):
     bundle = load_bundle(run / "bundle", trusted=True)
     assert bundle.labels == metrics["labels"]
     meta = json.loads((run / "bundle" / "bundle.json").read_text())
-    assert meta["model"]["name"] == cfg.model["name"]
+    assert meta["model"]["name"] == cfg.model.name

@@ -57,4 +57,4 @@ def test_shipped_model_matches_its_committed_config():
     cfg = load_config(Path(__file__).resolve().parents[2] / "configs" / "shipped_default.yaml")
     meta = json.loads((BUNDLE / "bundle.json").read_text())
     assert features.create(cfg.features).spec() == meta["features"]
-    assert meta["model"]["name"] == cfg.model["name"]
+    assert meta["model"]["name"] == cfg.model.name

@@ -10,11 +10,11 @@ from emoscope.config import (
     apply_overrides,
     config_from_dict,
     config_to_dict,
-    fits_type,
     load_config,
     save_config,
 )
 from emoscope.errors import ConfigError
+from emoscope.schema import fits_type
 
 BASE = {
     "name": "t",
@@ -103,4 +103,4 @@ def test_model_and_augment_sections_are_checked():
     with pytest.raises(ConfigError, match="noise_prb"):
         load_config({**BASE, "augment": {"noise_prb": 0.5}})
     cfg = load_config({**BASE, "augment": {"noise_prob": 0.5}})
-    assert cfg.augment == {"noise_prob": 0.5}
+    assert cfg.augment.noise_prob == 0.5 and cfg.augment.gain_prob == 0.0

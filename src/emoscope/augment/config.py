@@ -27,15 +27,14 @@ Which augmenter uses which options:
 from __future__ import annotations
 
 import dataclasses
-import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from emoscope.audio._checks import check_number
 from emoscope.augment._checks import check_count, check_range
 from emoscope.augment.waveform import MAX_SEMITONES, SPEED_RANGE
-from emoscope.config import fits_type
 from emoscope.errors import ConfigError
+from emoscope.schema import options_from_dict
 
 __all__ = ["AugmentConfig"]
 
@@ -168,28 +167,12 @@ class AugmentConfig:
         ------
         ConfigError
             Not a mapping, unknown keys (all named), a value of the wrong type, or a value out
-            of range.
+            of range (see :func:`emoscope.schema.options_from_dict`).
         """
-        if not isinstance(data, dict):
-            raise ConfigError(f"{cls.__name__}: expected a mapping of options, got "
-                              f"{type(data).__name__}")
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names, key=str)
-        if unknown:
-            raise ConfigError(f"{cls.__name__}: unknown option(s) "
-                              f"{', '.join(map(str, unknown))}; known: {', '.join(sorted(names))}")
-        hints = typing.get_type_hints(cls)
-        values: dict[str, Any] = {}
-        for key, value in data.items():
-            hint = hints[key]
-            if isinstance(value, list) and typing.get_origin(hint) is tuple:
-                value = tuple(value)
-            if not fits_type(value, hint):
-                want = hint.__name__ if isinstance(hint, type) else str(hint)
-                raise ConfigError(f"{cls.__name__}: option {key}={value!r} should be "
-                                  f"{want.replace('typing.', '')}")
-            values[key] = value
-        try:
-            return cls(**values)
-        except ConfigError as exc:
-            raise ConfigError(f"{cls.__name__}: {exc}") from None
+        return options_from_dict(cls, data, numbers_from_strings=False)
+
+    @classmethod
+    def from_section(cls, data: Any, *, where: str = "augment") -> AugmentConfig:
+        """The ``augment`` section of an experiment config (``None`` or ``{}``: all off)."""
+        return cls() if data is None else cls.from_dict(data)
+

@@ -282,16 +282,11 @@ def check_distributable(cfg: Any) -> None:
     ConfigError
         A scikit-learn model (it trains in one process), or an audio-visual / video config.
     """
-    from emoscope.models import MODELS
-
-    name = cfg.model["name"]
-    if MODELS.get(name).family != "torch":
+    name = cfg.model.name
+    if cfg.model.model_class.family != "torch":
         raise ConfigError(f"--distributed trains torch models with DDP; {name} is a "
                           "scikit-learn model, which trains in one process: drop --distributed")
-    from emoscope.features.base import FEATURES
-
-    feature = FEATURES.get(cfg.features["name"])
-    if getattr(cfg, "video", None) or getattr(feature, "input_column", "path") != "path":
+    if cfg.video is not None or cfg.features.extractor_class.input_column != "path":
         raise ConfigError("--distributed does not train audio-visual or video configs yet; "
                           "train them in one process")
 

@@ -11,6 +11,7 @@ from emoscope.features.base import (
     FEATURES,
     FeatureConfig,
     FeatureExtractor,
+    FeatureSection,
     create,
     register_feature,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "FeatureCache",
     "FeatureConfig",
     "FeatureExtractor",
+    "FeatureSection",
     "FeatureSet",
     "WaveformVariant",
     "available",

@@ -25,7 +25,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import typing
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,14 +33,15 @@ from typing import Any, ClassVar
 import numpy as np
 
 from emoscope.audio.dsp import resample, to_mono
-from emoscope.config import coerce, fits_type
 from emoscope.errors import AudioError, ConfigError, EmptyAudioError
 from emoscope.registry import Registry
+from emoscope.schema import options_from_dict
 
 __all__ = [
     "FEATURES",
     "FeatureConfig",
     "FeatureExtractor",
+    "FeatureSection",
     "create",
     "register_feature",
 ]
@@ -84,24 +84,9 @@ class FeatureConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureConfig:
-        """Build from a dict; unknown keys raise :class:`ConfigError` naming them."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ConfigError(f"{cls.__name__}: unknown option(s) {', '.join(unknown)}; "
-                              f"known: {', '.join(sorted(names))}")
-        hints = typing.get_type_hints(cls)
-        data = {k: coerce(v, hints.get(k, Any)) for k, v in data.items()}
-        for key, value in data.items():
-            hint = hints.get(key, Any)
-            if not fits_type(value, hint):
-                want = hint.__name__ if isinstance(hint, type) else str(hint)
-                raise ConfigError(f"{cls.__name__}: option {key}={value!r} should be "
-                                  f"{want.replace('typing.', '')}")
-        try:
-            return cls(**data)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{cls.__name__}: {exc}") from None
+        """Build from a dict; unknown keys and wrong types raise :class:`ConfigError` naming
+        them (see :func:`emoscope.schema.options_from_dict`)."""
+        return options_from_dict(cls, data)
 
 
 class FeatureExtractor(ABC):
@@ -252,10 +237,62 @@ def register_feature(
     return deco
 
 
-def create(name: str | dict[str, Any], **config: Any) -> FeatureExtractor:
+@dataclass(frozen=True)
+class FeatureSection:
+    """A ``features`` section of an experiment config, parsed by the registered extractor.
+
+    ``{"name": "logmel", "n_mels": 64}`` becomes ``FeatureSection("logmel", LogMelConfig(...))``
+    once, when the config loads; :meth:`create` builds the extractor.
+
+    Attributes
+    ----------
+    name : str
+        The registered name, as written.
+    config : FeatureConfig
+        The extractor's config (the registered class's ``Config``).
+    """
+
+    name: str
+    config: FeatureConfig
+
+    @classmethod
+    def from_section(cls, data: Any, *, where: str = "features") -> FeatureSection:
+        """Parse ``{"name": ..., **options}``.
+
+        Raises
+        ------
+        ConfigError
+            Not a mapping, no ``name``, an unknown feature
+            (:class:`~emoscope.errors.UnknownNameError`) or bad options.
+        """
+        if not isinstance(data, dict):
+            raise ConfigError(f"'{where}' should be a mapping, got {type(data).__name__}")
+        if "name" not in data:
+            raise ConfigError(f"'{where}' needs a 'name'")
+        spec = FEATURES.get(data["name"])
+        options = {k: v for k, v in data.items() if k != "name"}
+        return cls(name=data["name"], config=spec.Config.from_dict(options))
+
+    @property
+    def extractor_class(self) -> type[FeatureExtractor]:
+        """The registered extractor class."""
+        return FEATURES.get(self.name)
+
+    def create(self) -> FeatureExtractor:
+        """The extractor this section describes."""
+        return self.extractor_class(self.config)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"name": ..., **every option}``: what :meth:`from_section` reads back."""
+        return {"name": self.name, **self.config.to_dict()}
+
+
+def create(name: str | dict[str, Any] | FeatureSection, **config: Any) -> FeatureExtractor:
     """Build a registered extractor: ``create("mfcc-mean", n_mfcc=40)``, from a
     :meth:`FeatureExtractor.spec` dict (``{"name", "version", "config"}``), or from a config
-    section (``{"name": "mfcc-mean", "n_mfcc": 40}``, an experiment's ``features``)."""
+    section (``{"name": "mfcc-mean", "n_mfcc": 40}``, or an experiment's parsed ``features``)."""
+    if isinstance(name, FeatureSection):
+        return name.create() if not config else create(name.to_dict(), **config)
     if isinstance(name, dict):
         spec = name
         # a spec keeps its options under "config"; a config section holds them beside "name"

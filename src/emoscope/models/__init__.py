@@ -29,6 +29,7 @@ from __future__ import annotations
 from emoscope.models.base import (
     MODELS,
     ModelConfig,
+    ModelSection,
     TorchModel,
     build_model,
     check_input_kind,
@@ -54,6 +55,7 @@ __all__ = [
     "MODELS",
     "AttentiveStatsPool",
     "ModelConfig",
+    "ModelSection",
     "SklearnModel",
     "TorchModel",
     "available",

@@ -38,7 +38,6 @@ package imports it automatically.
 from __future__ import annotations
 
 import dataclasses
-import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -46,15 +45,16 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from emoscope.config import check_type
 from emoscope.errors import ConfigError
 from emoscope.registry import Registry
+from emoscope.schema import check_fields, options_from_dict
 
 __all__ = [
     "FAMILIES",
     "INPUT_KINDS",
     "MODELS",
     "ModelConfig",
+    "ModelSection",
     "TorchModel",
     "build_model",
     "check_input_kind",
@@ -90,15 +90,7 @@ class ModelConfig:
     """
 
     def __post_init__(self) -> None:
-        hints = typing.get_type_hints(type(self))
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            ok, coerced = check_type(value, hints.get(f.name, Any))
-            if not ok:
-                raise ConfigError(f"{type(self).__name__}: option {f.name}={value!r} should be "
-                                  f"{_hint_name(hints[f.name])}")
-            if coerced is not value:
-                object.__setattr__(self, f.name, coerced)
+        check_fields(self)
         self.validate()
 
     def validate(self) -> None:
@@ -113,19 +105,9 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        """Build from a dict; unknown keys raise :class:`ConfigError` naming them."""
-        if not isinstance(data, dict):
-            raise ConfigError(f"{cls.__name__}: expected a dict of options, got "
-                              f"{type(data).__name__}")
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ConfigError(f"{cls.__name__}: unknown option(s) {', '.join(map(str, unknown))}"
-                              f"; known: {', '.join(sorted(names)) or 'none'}")
-        try:
-            return cls(**data)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{cls.__name__}: {exc}") from None
+        """Build from a dict; unknown keys raise :class:`ConfigError` naming them (see
+        :func:`emoscope.schema.options_from_dict`)."""
+        return options_from_dict(cls, data, numbers_from_strings=False)
 
     # small checks subclasses use in validate()
     def _positive(self, *names: str) -> None:
@@ -376,6 +358,61 @@ def build_model(name_or_spec: str | dict[str, Any], *, input_shape: Sequence[int
     check_input_kind(cls, input_shape)  # before the config, so the kind error comes first
     return cls(cls.Config.from_dict(options), input_shape=tuple(input_shape),
                n_classes=n_classes)
+
+
+@dataclass(frozen=True)
+class ModelSection:
+    """A ``model`` section of an experiment config, parsed by the registered model.
+
+    Attributes
+    ----------
+    name : str
+        The registered name, as written.
+    config : ModelConfig
+        The model's config (the registered class's ``Config``).
+    """
+
+    name: str
+    config: ModelConfig
+
+    @classmethod
+    def from_section(cls, data: Any, *, where: str = "model") -> ModelSection:
+        """Parse ``{"name": ..., **options}``.
+
+        Raises
+        ------
+        ConfigError
+            Not a mapping, no ``name``, an unknown model
+            (:class:`~emoscope.errors.UnknownNameError`) or bad options.
+        """
+        if not isinstance(data, dict):
+            raise ConfigError(f"'{where}' should be a mapping, got {type(data).__name__}")
+        if "name" not in data:
+            raise ConfigError(f"'{where}' needs a 'name'")
+        model_cls = MODELS.get(data["name"])
+        options = {k: v for k, v in data.items() if k != "name"}
+        return cls(name=data["name"], config=model_cls.Config.from_dict(options))
+
+    @property
+    def model_class(self) -> type:
+        """The registered model class."""
+        return MODELS.get(self.name)
+
+    def build(self, *, input_shape: Sequence[Any], n_classes: int) -> Any:
+        """The model this section describes, for examples of ``input_shape``.
+
+        Raises
+        ------
+        ConfigError
+            A feature kind the model does not take, or a bad ``n_classes``.
+        """
+        cls = self.model_class
+        check_input_kind(cls, input_shape)
+        return cls(self.config, input_shape=tuple(input_shape), n_classes=n_classes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"name": ..., **every option}``: what :meth:`from_section` reads back."""
+        return {"name": self.name, **self.config.to_dict()}
 
 
 def model_spec(model: Any) -> dict[str, Any]:

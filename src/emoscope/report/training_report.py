@@ -60,7 +60,7 @@ def write_training_report(run_dir: str | os.PathLike[str], *, results: dict[str,
                           config: Any, protocol: Any, skipped: list[tuple[str, str]],
                           seconds: float) -> Path:
     """Write ``run_dir/report.html`` (the PNGs and files it links sit beside it)."""
-    from emoscope.config import config_to_dict
+    from emoscope.schema import config_to_dict
 
     out = Path(run_dir)
     curves = [{"name": f"fold {i}", "src": f"folds/fold-{i}/learning_curves.png"}
@@ -68,7 +68,7 @@ def write_training_report(run_dir: str | os.PathLike[str], *, results: dict[str,
               if (out / "folds" / f"fold-{i}" / "learning_curves.png").is_file()]
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     html = env.from_string(_TEMPLATE).render(
-        name=config.name, model=config.model["name"], feature=config.features["name"],
+        name=config.name, model=config.model.name, feature=config.features.name,
         protocol=results["protocol"], n_folds=len(results["folds"]), labels=results["labels"],
         seconds=seconds, train_seconds=results.get("train_seconds", 0.0),
         leaky=results["leaky"], folds=results["folds"], mean=results["mean"],

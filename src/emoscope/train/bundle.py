@@ -175,7 +175,7 @@ def save_bundle(path: str | os.PathLike[str], *, extractor: Any, labels: list[st
     from safetensors.torch import save_file as save_torch
 
     from emoscope import __version__
-    from emoscope.config import config_to_dict
+    from emoscope.schema import config_to_dict
 
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)

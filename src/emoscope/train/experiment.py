@@ -134,7 +134,6 @@ def _fold_torch(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: di
     import torch
 
     from emoscope import models
-    from emoscope.augment import AugmentConfig
     from emoscope.train.data import FeatureDataset
     from emoscope.train.loop import predict_proba, train_torch_model
 
@@ -146,10 +145,8 @@ def _fold_torch(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: di
     input_shape = (tuple(a.shape for a in example) if isinstance(example, tuple)
                    else example.shape)
     torch.manual_seed(cfg.train.seed)
-    model = models.build_model(cfg.model["name"], input_shape=input_shape,
-                               n_classes=len(labels),
-                               **{k: v for k, v in cfg.model.items() if k != "name"})
-    aug = AugmentConfig.from_dict(cfg.augment) if cfg.augment else AugmentConfig()
+    model = cfg.model.build(input_shape=input_shape, n_classes=len(labels))
+    aug = cfg.augment
     transform, batch_transform = None, None
     if kind == "image" and aug.image_enabled:
         from emoscope.augment import ImageAugmenter
@@ -171,11 +168,10 @@ def _fold_torch(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: di
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
     pretrain_history = None
-    if cfg.video:  # audio-visual: contrastive audio-video pre-training first, when asked
-        from emoscope.video.config import AudioVisualConfig
+    if cfg.video is not None:  # audio-visual: contrastive pre-training first, when asked
         from emoscope.video.contrastive import pretrain_contrastive
 
-        av = AudioVisualConfig.from_dict(cfg.video)
+        av = cfg.video
         if av.pretrain.epochs:
             pretrain_history = pretrain_contrastive(
                 model, av.pretrain, fs, kind=kind, train_ids=train_ids,
@@ -204,7 +200,7 @@ def _fold_torch(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: di
              "model_spec": models.model_spec(res.model), "family": "torch",
              "standardizer": None if res.standardizer is None else res.standardizer.to_dict(),
              "state": state, "test_ids": test_ids}
-    if cfg.video:  # audio-visual: the bundle also keeps the face-frames extractor
+    if cfg.video is not None:  # audio-visual: the bundle also keeps the face-frames extractor
         extra["video_features"] = fs.parts[1].extractor.spec()
         extra["pretrain_history"] = pretrain_history
     return probs, extra
@@ -225,9 +221,7 @@ def _fold_sklearn(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: 
         if extra_ids:
             x_train = np.concatenate([x_train, v.stack(extra_ids)])
             y_train += [y[i] for i in extra_ids]
-    model = models.build_model(cfg.model["name"], input_shape=x_train.shape[1:],
-                               n_classes=len(labels),
-                               **{k: v for k, v in cfg.model.items() if k != "name"})
+    model = cfg.model.build(input_shape=x_train.shape[1:], n_classes=len(labels))
     model.fit(x_train, np.array(y_train))
     probs = model.predict_proba(fs.stack(test_ids))
     return probs, {"history": [], "best_epoch": None, "best_valid_ua": None,
@@ -273,11 +267,9 @@ def run_experiment(
         :func:`emoscope.distributed.ddp.distributed_session`): every rank runs this function;
         rank 0 alone writes the run directory, the others return a result without metrics.
     """
-    from emoscope.augment import AugmentConfig
-    from emoscope.models import MODELS
     from emoscope.progress import EpochProgress
 
-    aug = AugmentConfig.from_dict(cfg.augment) if cfg.augment else AugmentConfig()
+    aug = cfg.augment
     t0 = time.perf_counter()
     cfg = for_protocol(cfg, protocol)
     # ---- distributed (emoscope.distributed.ddp): every rank runs; rank 0 writes
@@ -316,7 +308,7 @@ def run_experiment(
     variants = _waveform_variants(cfg, aug, rows, prot, extractor, cache, progress)
     if skipped and main:
         (run_dir / "skipped.txt").write_text("".join(f"{p}\t{r}\n" for p, r in skipped))
-    family = MODELS.get(cfg.model["name"]).family
+    family = cfg.model.model_class.family
     speakers = dict(zip(rows["id"], rows["speaker"].astype(str), strict=True))
 
     fold_results: list[FoldResult] = []
@@ -360,7 +352,7 @@ def run_experiment(
 
     train_seconds = sum(e.get("train_seconds") or 0.0 for e in fold_extras)
     results = build_results(prot.name, prot.leaky, labels, fold_results,
-                             model=cfg.model["name"], features=extractor.spec(),
+                             model=cfg.model.name, features=extractor.spec(),
                              train_seconds=round(train_seconds, 1),
                              created=time.strftime("%Y-%m-%dT%H:%M:%S"))
     write_metrics(run_dir / "metrics.json", results)

@@ -30,11 +30,9 @@ __all__ = ["compare_runs", "modality_of"]
 
 def modality_of(cfg: Any) -> str:
     """``"audio"``, ``"video"`` or ``"audio+video"``: what an experiment config looks at."""
-    from emoscope import features
-
-    if cfg.video:
+    if cfg.video is not None:
         return "audio+video"
-    reads = features.FEATURES.get(cfg.features["name"]).input_column
+    reads = cfg.features.extractor_class.input_column
     return "video" if reads == "video_path" else "audio"
 
 
@@ -80,8 +78,8 @@ def compare_runs(configs: Sequence[str | os.PathLike[str] | Any], *,
         r = res.results
         kind = modality_of(cfg)
         by_modality.setdefault(kind, []).append(res.run_dir)
-        pre = (cfg.video or {}).get("pretrain", {}).get("epochs", 0)
-        rows.append({"name": cfg.name, "inputs": kind, "model": cfg.model["name"],
+        pre = cfg.video.pretrain.epochs if cfg.video is not None else 0
+        rows.append({"name": cfg.name, "inputs": kind, "model": cfg.model.name,
                      "pretraining": f"contrastive, {pre} epochs" if pre else "none",
                      "protocol": r["protocol"] + (" (LEAKY)" if r["leaky"] else ""),
                      "n_folds": len(r["folds"]),

@@ -15,11 +15,15 @@ are ``face-frames``).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from emoscope.config import config_from_dict
+from emoscope.augment.config import AugmentConfig
 from emoscope.errors import ConfigError
+from emoscope.features.base import FeatureSection
+from emoscope.models.base import MODELS, ModelSection
+from emoscope.schema import config_from_dict
 
 __all__ = ["AudioVisualConfig", "ContrastiveConfig", "check_audio_visual"]
 
@@ -77,61 +81,60 @@ class AudioVisualConfig:
 
     Attributes
     ----------
-    features : dict
-        The video feature, ``{"name": "face-frames", **options}``.
+    features : FeatureSection
+        The video feature, ``{"name": "face-frames", **options}``, parsed by its extractor.
     pretrain : ContrastiveConfig
     face_report : bool
         Write ``faces.csv`` (frames with a detected face, per clip) into the run directory.
     """
 
-    features: dict[str, Any]
+    features: FeatureSection
     pretrain: ContrastiveConfig = field(default_factory=ContrastiveConfig)
     face_report: bool = True
+
+    def __post_init__(self) -> None:
+        if self.features.extractor_class.input_column != "video_path":
+            raise ConfigError(f"'video.features' must be a video feature (face-frames), got "
+                              f"{self.features.name!r}")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AudioVisualConfig:
         """Build and check the section (unknown keys and wrong types raise
         :class:`ConfigError` naming them)."""
-        cfg = config_from_dict(cls, data, where="video")
-        if "name" not in cfg.features:
-            raise ConfigError("'video.features' needs a 'name'")
-        return cfg
+        return config_from_dict(cls, data, where="video")
+
+    @classmethod
+    def from_section(cls, data: Any, *, where: str = "video") -> AudioVisualConfig | None:
+        """The ``video`` section of an experiment config; ``None`` or ``{}``: audio only."""
+        return None if data is None or data == {} else cls.from_dict(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain YAML/JSON-ready dict (what :meth:`from_dict` reads back)."""
+        return {"features": self.features.to_dict(),
+                "pretrain": dataclasses.asdict(self.pretrain), "face_report": self.face_report}
 
 
-def check_audio_visual(cfg: Any) -> AudioVisualConfig | None:
-    """Check an :class:`~emoscope.config.ExperimentConfig`'s ``video`` section against the rest
-    of the config; return it parsed (``None`` without one).
+def check_audio_visual(av: AudioVisualConfig | None, *, model: ModelSection,
+                       augment: AugmentConfig) -> None:
+    """Check an experiment's ``video`` section against its model and augmentation.
 
     Raises
     ------
     ConfigError
-        Bad options; a video feature that does not read video; augmentation other than the
-        spectrogram images' crop and rotation (mixup, SpecAugment and waveform copies act on
-        one input); contrastive pre-training of a model without two streams.
+        Augmentation other than the spectrogram images' crop and rotation (mixup, SpecAugment
+        and waveform copies act on one input); a model without audio and video inputs;
+        contrastive pre-training of a model without two streams.
     """
-    from emoscope import features, models
-
-    if not cfg.video:
-        return None
-    av = AudioVisualConfig.from_dict(cfg.video)
-    spec = features.FEATURES.get(av.features["name"])
-    spec.Config.from_dict({k: v for k, v in av.features.items() if k != "name"})
-    if spec.input_column != "video_path":
-        raise ConfigError(f"'video.features' must be a video feature (face-frames), got "
-                          f"{av.features['name']!r}")
-    if cfg.augment:
-        from emoscope.augment import AugmentConfig
-
-        aug = AugmentConfig.from_dict(cfg.augment)
-        if aug.waveform_enabled or aug.feature_enabled or aug.mixup_alpha > 0:
-            raise ConfigError("audio-visual experiments take only the spectrogram images' "
-                              "crop and rotation augmentation (not waveform copies, "
-                              "SpecAugment or mixup)")
-    model_cls = models.MODELS.get(cfg.model["name"])
+    if av is None:
+        return
+    if augment.waveform_enabled or augment.feature_enabled or augment.mixup_alpha > 0:
+        raise ConfigError("audio-visual experiments take only the spectrogram images' "
+                          "crop and rotation augmentation (not waveform copies, "
+                          "SpecAugment or mixup)")
+    model_cls = MODELS.get(model.name)
     if not any("+" in k for k in model_cls.input_kinds):
         raise ConfigError(f"a 'video' section needs a model with audio and video inputs "
-                          f"(av-fusion, av-late-fusion), not {cfg.model['name']!r}")
+                          f"(av-fusion, av-late-fusion), not {model.name!r}")
     if av.pretrain.epochs and not hasattr(model_cls, "embed_pair"):
         raise ConfigError(f"contrastive pre-training needs a two-stream model; "
-                          f"{cfg.model['name']!r} has none")
-    return av
+                          f"{model.name!r} has none")

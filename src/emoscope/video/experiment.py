@@ -129,9 +129,7 @@ def video_inputs(cfg: Any, rows: pd.DataFrame, fs: features.FeatureSet, *,
     ConfigError
         No clip has both sides.
     """
-    from emoscope.video.config import check_audio_visual
-
-    av = check_audio_visual(cfg)
+    av = cfg.video
     if av is None:
         if fs.extractor.input_column == "video_path":  # a video-only config
             write_face_report(run_dir / "faces.csv", rows, fs.extractor, cache=cache,

@@ -74,7 +74,7 @@ def test_bad_config_values_are_named(opts, match):
 def test_direct_construction_is_checked_too():
     with pytest.raises(ConfigError, match="size='x'"):
         _Config(size="x")
-    with pytest.raises(ConfigError, match="expected a dict"):
+    with pytest.raises(ConfigError, match="expected a mapping"):
         _Config.from_dict([("size", 3)])
 
 

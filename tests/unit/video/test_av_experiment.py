@@ -53,19 +53,19 @@ def _tiny_overrides(path: Path) -> list[str]:
     raw = load_config(path)
     out = ["train.epochs=1", "train.batch_size=8", "protocol.name=speaker-kfold",
            "protocol.options={k: 2}"]
-    f = raw.features["name"]
+    f = raw.features.name
     if f == "face-frames":
         out += ["features.n_frames=4", "features.duration=null", "features.height=24",
                 "features.width=40", "features.work_height=0"]
     else:
         out += ["features.height=32", "features.width=32", "features.duration=null"]
-    if raw.video:
+    if raw.video is not None:
         out += ["video.features.n_frames=4", "video.features.duration=null",
                 "video.features.height=24", "video.features.width=40",
                 "video.features.work_height=0"]
-        if raw.video.get("pretrain", {}).get("epochs"):
+        if raw.video.pretrain.epochs:
             out += ["video.pretrain.epochs=1"]
-    name = raw.model["name"]
+    name = raw.model.name
     if name == "iemocap-cnn-rnn":
         out += ["model.channels=[4, 8, 8]", "model.rnn_hidden=8", "model.hidden=8"]
     elif name == "video-3dcnn":
