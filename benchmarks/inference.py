@@ -208,10 +208,10 @@ def main() -> None:
     import onnxruntime
     import torch
 
+    from emoscope.bundle import load_bundle
     from emoscope.inference.onnx_export import export_onnx, read_onnx_metadata
     from emoscope.models import n_parameters
     from emoscope.testing.bundles import make_bundle
-    from emoscope.train.bundle import load_bundle
 
     load_before = load_average()
     with tempfile.TemporaryDirectory() as tmp:

@@ -297,8 +297,8 @@ def evaluate(
     import numpy as np
 
     from emoscope import corpora, features
+    from emoscope.bundle import load_bundle
     from emoscope.evaluate.results import FoldResult, build_results, write_metrics
-    from emoscope.train.bundle import load_bundle
 
     b = load_bundle(bundle, trusted=trusted)
     df = corpora.load(corpus, data_root)

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from emoscope.bundle import load_bundle
 from emoscope.config import load_config
 from emoscope.evaluate.results import read_metrics
 from emoscope.testing.corpora.iemocap import make_iemocap
 from emoscope.testing.corpora.ravdess import make_ravdess
 from emoscope.testing.corpora.tess import make_tess
-from emoscope.train.bundle import load_bundle
 from emoscope.train.experiment import run_experiment
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))

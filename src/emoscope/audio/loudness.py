@@ -20,12 +20,14 @@ from emoscope.audio._checks import (
     check_waveform,
     db_to_amplitude,
 )
-from emoscope.errors import AudioError
+from emoscope.errors import AudioError, SilentAudioError
 
 __all__ = [
     "ABSOLUTE_GATE_LUFS",
     "BLOCK_SECONDS",
     "DEFAULT_MAX_PEAK",
+    "SILENCE_DBFS",
+    "check_not_silent",
     "integrated_loudness",
     "normalize_loudness",
     "normalize_peak",
@@ -38,6 +40,8 @@ DEFAULT_MAX_PEAK = 0.99
 BLOCK_SECONDS = 0.4
 #: BS.1770 absolute gate: blocks quieter than this are ignored; wholly quieter clips are "silent".
 ABSOLUTE_GATE_LUFS = -70.0
+#: Clips whose RMS level stays below this (dB relative to full scale) count as silent.
+SILENCE_DBFS = -70.0
 
 _MAX_LOUDNESS_CHANNELS = 5  # pyloudnorm's limit (L, R, C, Ls, Rs)
 
@@ -212,3 +216,23 @@ def normalize_rms(
     if level == -np.inf:
         return y.astype(np.float32)
     return _apply_gain(y, db_to_amplitude(target - level), max_peak)
+
+
+def check_not_silent(y: np.ndarray, *, threshold_dbfs: float = SILENCE_DBFS) -> None:
+    """Raise :class:`SilentAudioError` when ``y`` holds no signal worth analysing.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,) or (channels, n)], floating point
+    threshold_dbfs : float
+        RMS level (dB relative to a full-scale sine's peak of 1.0) below which a clip is silent.
+    """
+    x = np.asarray(y, dtype=np.float64)
+    if x.size == 0:
+        return  # emptiness is the extractor's error to raise
+    rms = float(np.sqrt(np.mean(np.square(x))))
+    level = -np.inf if rms == 0.0 else 20.0 * np.log10(rms)
+    if level < threshold_dbfs:
+        shown = "digital silence" if rms == 0.0 else f"level {level:.0f} dBFS"
+        raise SilentAudioError(f"no signal to analyse ({shown}, below {threshold_dbfs:.0f} "
+                               "dBFS)")

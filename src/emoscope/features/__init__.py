@@ -2,7 +2,7 @@
 extraction with bounded memory.
 
 Every module in this package except the infrastructure (``base``, ``functional``, ``cache``,
-``extract``) defines one extractor and is imported automatically.
+``extract``, ``inputs``, ``standardize``) defines one extractor and is imported automatically.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from emoscope.features.extract import (
 )
 from emoscope.registry import import_plugins
 
-import_plugins(__name__, __path__, infrastructure={"base", "functional", "cache", "extract"})
+import_plugins(__name__, __path__, infrastructure={"base", "functional", "cache", "extract",
+                                                  "inputs", "standardize"})
 
 
 def available() -> list[str]:

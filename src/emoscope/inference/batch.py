@@ -213,7 +213,7 @@ def predict_timelines(predictor: Predictor, paths: Sequence[PathLike], *,
             raise
         raise ConfigError("timeline is not available in this emoscope") from None
     if getattr(predictor, "needs_video", False):  # fused predictions along a video
-        from emoscope.video.timeline import video_timeline as timeline
+        from emoscope.inference.windows import window_timeline as timeline
     result = BatchResult()
     for given in track(paths, total=len(paths), description="timelines", unit="files",
                        enabled=progress):

@@ -603,7 +603,7 @@ def export_onnx(bundle_path: str | os.PathLike[str], out_path: str | os.PathLike
     Parameters
     ----------
     bundle_path : path
-        A bundle folder (see :mod:`emoscope.train.bundle`).
+        A bundle folder (see :mod:`emoscope.bundle`).
     out_path : path
         The ``.onnx`` file to write (folders are created; an existing file is replaced, only
         once the export has passed its check).
@@ -629,7 +629,7 @@ def export_onnx(bundle_path: str | os.PathLike[str], out_path: str | os.PathLike
     EmoscopeError
         onnxruntime's probabilities differ from torch's by more than ``atol``.
     """
-    from emoscope.train.bundle import load_bundle
+    from emoscope.bundle import load_bundle
 
     src, out = Path(bundle_path), Path(out_path)
     if out.is_dir():

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from emoscope.errors import BundleError, ConfigError, EmoscopeError
+from emoscope.features.inputs import AudioInputs
 from emoscope.inference.onnx_export import (
     INPUT_NAME,
     OUTPUT_NAME,
@@ -78,10 +79,17 @@ class OnnxBundle:
     labels: list[str]
     standardizer: Any
     model: Any = field(default=None)
+    #: Exported graphs take audio only.
+    video_extractor: Any = field(default=None)
 
     @property
     def family(self) -> str:
         return "onnx"
+
+    @property
+    def inputs(self) -> AudioInputs:
+        """The audio input pipeline (decode, feature, standardiser), as a bundle's."""
+        return AudioInputs(self.extractor, self.standardizer)
 
 
 def _same(a: Any, b: Any) -> bool:

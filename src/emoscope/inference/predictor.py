@@ -21,10 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from emoscope.errors import AudioError, BundleError, ConfigError, SilentAudioError
+from emoscope.audio.loudness import SILENCE_DBFS, check_not_silent
+from emoscope.bundle import Bundle, load_bundle
+from emoscope.errors import BundleError
+from emoscope.features.inputs import LONG_HINT
 
 __all__ = [
     "DEFAULT_MAX_DURATION",
+    "LONG_HINT",
     "SILENCE_DBFS",
     "Prediction",
     "Predictor",
@@ -34,10 +38,6 @@ __all__ = [
 
 #: Longest clip :meth:`Predictor.predict_file` accepts, in seconds (use a timeline beyond).
 DEFAULT_MAX_DURATION = 600.0
-#: How a too-long file's error message points to the right tool.
-LONG_HINT = "use a timeline (--timeline) for long recordings"
-#: Clips whose RMS level stays below this (dB relative to full scale) count as silent.
-SILENCE_DBFS = -70.0
 
 
 @dataclass(frozen=True)
@@ -62,26 +62,6 @@ def default_bundle_path() -> Path:
     return Path(__file__).resolve().parent.parent / "assets" / "default_model"
 
 
-def check_not_silent(y: np.ndarray, *, threshold_dbfs: float = SILENCE_DBFS) -> None:
-    """Raise :class:`SilentAudioError` when ``y`` holds no signal worth analysing.
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n,) or (channels, n)], floating point
-    threshold_dbfs : float
-        RMS level (dB relative to a full-scale sine's peak of 1.0) below which a clip is silent.
-    """
-    x = np.asarray(y, dtype=np.float64)
-    if x.size == 0:
-        return  # emptiness is the extractor's error to raise
-    rms = float(np.sqrt(np.mean(np.square(x))))
-    level = -np.inf if rms == 0.0 else 20.0 * np.log10(rms)
-    if level < threshold_dbfs:
-        shown = "digital silence" if rms == 0.0 else f"level {level:.0f} dBFS"
-        raise SilentAudioError(f"no signal to analyse ({shown}, below {threshold_dbfs:.0f} "
-                               "dBFS)")
-
-
 class Predictor:
     """Per-label probabilities from waveforms, with a model bundle's whole pipeline.
 
@@ -94,23 +74,25 @@ class Predictor:
         The output order of :meth:`predict_proba` columns.
     sample_rate : int
         The rate the model's features are computed at (any input rate is resampled).
-    bundle : emoscope.train.bundle.Bundle
+    bundle : emoscope.bundle.Bundle
+    inputs : emoscope.features.inputs.InputPipeline
+        The bundle's input pipeline (waveform or file -> model input).
     """
 
-    def __init__(self, bundle: Any) -> None:
+    def __init__(self, bundle: Bundle) -> None:
         self.bundle = bundle
         self.labels: list[str] = list(bundle.labels)
         self.extractor = bundle.extractor
-        self.sample_rate: int = int(bundle.extractor.config.sample_rate)
+        self.inputs = bundle.inputs
+        self.sample_rate: int = self.inputs.sample_rate
         #: Audio-visual bundles: the face-frames extractor beside the audio one (else None).
-        self.video_extractor = getattr(bundle, "video_extractor", None)
+        self.video_extractor = bundle.video_extractor
 
     @property
     def needs_video(self) -> bool:
         """Whether the model looks at a video's frames (audio-visual or video-only bundles):
         it then predicts from video files only (:meth:`predict_file`), not from waveforms."""
-        return (self.video_extractor is not None
-                or getattr(self.extractor, "input_column", "path") != "path")
+        return self.inputs.needs_video
 
     @classmethod
     def from_bundle(cls, path: str | os.PathLike[str] | None = None, *,
@@ -129,8 +111,6 @@ class Predictor:
         BundleError
             Missing, corrupt, incomplete or too new a bundle; no default model installed.
         """
-        from emoscope.train.bundle import load_bundle
-
         if path is None:
             path = default_bundle_path()
             if not (Path(path) / "bundle.json").is_file():
@@ -181,40 +161,11 @@ class Predictor:
         AudioError
             Empty, non-finite, silent, or too short for the feature.
         """
-        if self.needs_video:
-            raise ConfigError("this model also looks at the video: predict from a video file "
-                              "(predict_file, emoscope predict clip.mp4), not from a waveform")
-        y = np.asarray(waveform)
-        if not np.issubdtype(y.dtype, np.floating):
-            raise AudioError(f"expected a float waveform, got {y.dtype}")
-        if not np.isfinite(y).all():
-            raise AudioError("waveform holds NaN or infinite samples")
-        check_not_silent(y)
-        x = self.extractor(y, sample_rate)
-        if self.bundle.standardizer is not None and self.extractor.kind in ("vector",
-                                                                            "sequence"):
-            x = self.bundle.standardizer(x)
-        return np.ascontiguousarray(x, dtype=np.float32)
+        return self.inputs.from_waveform(waveform, sample_rate)
 
     def proba_from_features(self, feats: Sequence[np.ndarray]) -> np.ndarray:
         """Probabilities ``(len(feats), n_labels)`` from :meth:`features` outputs."""
-        if not len(feats):
-            return np.zeros((0, len(self.labels)), np.float32)
-        if self.bundle.family == "sklearn":
-            return np.asarray(self.bundle.model.predict_proba(np.stack(feats)), np.float32)
-        import torch
-
-        from emoscope.train.data import collate
-
-        batch = collate([(f, 0, i) for i, f in enumerate(feats)])
-        lengths = batch.lengths
-        if isinstance(lengths, tuple):  # several inputs (audio-visual): their own lengths
-            pass
-        elif lengths is not None and bool((lengths == lengths[0]).all()):
-            lengths = None  # nothing padded: the plain (exportable) path gives the same logits
-        with torch.inference_mode():
-            logits = self.bundle.model(batch.x, lengths)
-            return torch.softmax(logits, dim=-1).numpy().astype(np.float32)
+        return self.bundle.proba(list(feats), batch_size=max(1, len(feats)))
 
     # ------------------------------------------------------------------------- public calls
 
@@ -269,7 +220,7 @@ class Predictor:
         """Decode a file (any format the audio layer reads, or a video's audio track) and
         return its features (as :meth:`features`) and its duration in seconds; the waveform
         is dropped. An audio-visual bundle returns ``(audio features, face frames)`` of a
-        video file (see :mod:`emoscope.video.predict`).
+        video file (see :mod:`emoscope.video.inputs`).
 
         Raises
         ------
@@ -279,23 +230,7 @@ class Predictor:
         VideoError
             For bundles that look at the video: no video stream, no face (``fallback: skip``).
         """
-        from emoscope.audio.io import load_audio
-        from emoscope.errors import AudioTooLongError
-
-        if self.needs_video:  # audio-visual or video-only bundle: the video's own pipeline
-            from emoscope.video.predict import load_video_features
-
-            return load_video_features(self, path, max_duration=max_duration)
-        try:
-            y, sr = load_audio(path, sample_rate=self.sample_rate, max_duration=max_duration)
-        except AudioTooLongError as exc:
-            raise AudioTooLongError(f"{exc.reason}; {LONG_HINT}", path=path) from None
-        try:
-            return self.features(y, sr), y.shape[-1] / sr
-        except AudioError as exc:
-            if exc.path is None:
-                raise type(exc)(exc.reason, path=path) from None
-            raise
+        return self.inputs.load(path, max_duration=max_duration)
 
     def predict_file(self, path: str | os.PathLike[str], *,
                      max_duration: float | None = DEFAULT_MAX_DURATION) -> Prediction:

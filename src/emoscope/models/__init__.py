@@ -20,8 +20,8 @@ name                    family         input kinds              what
 ``gbt``                 sklearn        vector                   histogram gradient boosting
 ======================= ============== ======================== ==================================
 
-Every module in this package except the infrastructure (``base``, ``layers``) defines models and
-is imported automatically.
+Every module in this package except the infrastructure (``base``, ``batch``, ``layers``) defines
+models and is imported automatically.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from emoscope.models.base import (
 from emoscope.models.layers import AttentiveStatsPool, lengths_to_mask, masked_mean, masked_std
 from emoscope.registry import import_plugins
 
-import_plugins(__name__, __path__, infrastructure={"base", "layers"})
+import_plugins(__name__, __path__, infrastructure={"base", "batch", "layers"})
 
 from emoscope.models.sklearn_models import SklearnModel  # noqa: E402 - imported above anyway
 

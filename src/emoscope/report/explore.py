@@ -26,11 +26,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import emoscope.report.plots as plots
 from emoscope import corpora
 from emoscope.audio.io import audio_info, load_audio
 from emoscope.errors import ConfigError, CorpusError
 from emoscope.progress import track
-from emoscope.report import plots
 from emoscope.report.html import ReportFigure, write_report
 from emoscope.sorting import natural_key
 

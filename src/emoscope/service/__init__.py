@@ -30,9 +30,10 @@ With a token (``--token`` or ``EMOSCOPE_TOKEN``) every ``/v1`` route needs
 :mod:`emoscope.service.errors`); limits are in :class:`Limits`.
 """
 
-from emoscope.service.app import Service, create_app, model_version
+from emoscope.service.app import create_app
 from emoscope.service.errors import ServiceError
 from emoscope.service.limits import Limits
+from emoscope.service.state import Service, model_version
 from emoscope.service.store import AnalysisRecord, Status, Store, database_url
 
 __all__ = [

@@ -12,150 +12,38 @@ thread settings.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import logging
 import os
 import shutil
 import tempfile
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import numpy as np
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from emoscope import __version__
-from emoscope.errors import AudioTooLongError, ConfigError
+from emoscope.errors import ConfigError
 from emoscope.service.compute import ComputePool, configure_threads, usable_cpus
 from emoscope.service.errors import install_error_handlers
 from emoscope.service.jobs import JobRunner
 from emoscope.service.limits import Limits, TimeoutMiddleware
-from emoscope.service.store import AnalysisRecord, Store
+from emoscope.service.state import Service, model_version, warm_up
+from emoscope.service.store import Store
 
 if TYPE_CHECKING:
-    from emoscope.inference.predictor import Prediction, Predictor
+    from emoscope.inference.predictor import Predictor
 
-__all__ = ["STATIC_DIR", "Service", "create_app", "model_version"]
+__all__ = ["STATIC_DIR", "create_app"]
 
 log = logging.getLogger("emoscope.service")
 
 #: The web page's files, shipped in the package.
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-
-
-def model_version(predictor: Predictor) -> str:
-    """A short digest (12 hex digits) of the bundle's files: a new model, a new version."""
-    h = hashlib.sha256()
-    root = Path(predictor.bundle.path)
-    for name in ("bundle.json", "weights.safetensors", "model.pkl"):
-        p = root / name
-        if p.is_file():
-            h.update(name.encode())
-            with open(p, "rb") as fh:
-                for block in iter(functools.partial(fh.read, 1 << 20), b""):
-                    h.update(block)
-    return h.hexdigest()[:12]
-
-
-@dataclass
-class Service:
-    """What a running app holds (``app.state.service``).
-
-    Attributes
-    ----------
-    predictor : Predictor
-        One for every request, warmed up.
-    store : Store
-    limits : Limits
-    token : str or None
-    compute : ComputePool
-        Predictions and stream pushes.
-    jobs : JobRunner
-        Background analyses.
-    upload_dir : Path
-        The server's folder for uploads in progress.
-    version : str
-        The model's version (:func:`model_version`).
-    info : dict
-        The model's description (``GET /v1/models``).
-    streams : int
-        WebSocket streams open now.
-    """
-
-    predictor: Predictor
-    store: Store
-    limits: Limits
-    token: str | None
-    compute: ComputePool
-    jobs: JobRunner
-    upload_dir: Path
-    version: str
-    info: dict[str, Any] = field(default_factory=dict)
-    streams: int = 0
-
-    def predict_file(self, path: Path) -> tuple[Prediction, float]:
-        """The prediction and duration (seconds) of a clip stored at ``path``.
-
-        Raises
-        ------
-        AudioError
-            Not audio, empty, silent, too short, or longer than ``limits.max_clip_duration``.
-        """
-        from emoscope.audio.io import audio_info, load_audio
-
-        limit = self.limits.max_clip_duration
-        seconds = audio_info(path).duration
-        if seconds > limit:
-            raise AudioTooLongError(f"the clip is {seconds:.1f} s long, longer than the "
-                                    f"{limit:g} s this server takes in one prediction; send "
-                                    "long recordings to POST /v1/analyses")
-        y, sr = load_audio(path, sample_rate=self.predictor.sample_rate, max_duration=limit)
-        probs = self.predictor.predict_proba([y], sr)[0]
-        return self.predictor.prediction(probs), y.shape[-1] / sr
-
-    def queue_analysis(self, path: Path, *, filename: str | None, vad: bool,
-                       handed_over: threading.Event) -> AnalysisRecord:
-        """Store a new analysis and submit its job (in the slot reserved for it), then set
-        ``handed_over``: from then on the job owns the slot and the file at ``path``."""
-        record = self.store.create(filename=filename, model_version=self.version)
-        self.jobs.submit(record.id, path, vad=vad)
-        handed_over.set()
-        return record
-
-    def check_recording(self, path: Path) -> float:
-        """The duration of a recording for a background analysis, read from its header.
-
-        Raises
-        ------
-        AudioError
-            Not audio, empty, or longer than ``limits.max_duration``.
-        """
-        from emoscope.audio.io import audio_info
-
-        seconds = audio_info(path).duration
-        if seconds > self.limits.max_duration:
-            raise AudioTooLongError(f"the recording is {seconds:.1f} s long, longer than the "
-                                    f"{self.limits.max_duration:g} s this server analyses")
-        return seconds
-
-
-def _warm_up(predictor: Predictor) -> None:
-    """The first prediction and the first VAD frames, before any client waits for them."""
-    from emoscope.inference.stream import StreamingPredictor
-
-    predictor.warmup()
-    engine = StreamingPredictor(predictor, vad=True)
-    rng = np.random.default_rng(0)
-    engine.push((0.01 * rng.standard_normal(predictor.sample_rate)).astype(np.float32),
-                predictor.sample_rate)
-    engine.flush()
 
 
 def create_app(
@@ -235,7 +123,7 @@ def create_app(
             pred = predictor if predictor is not None else await run_in_threadpool(
                 Predictor.from_bundle, bundle, trusted=trusted)
             compute = ComputePool(n_workers)
-            await compute.run(_warm_up, pred)
+            await compute.run(warm_up, pred)
             version = await run_in_threadpool(model_version, pred)
             upload_dir = Path(tempfile.mkdtemp(prefix="emoscope-uploads-"))
             jobs = JobRunner(pred, st, max_jobs=limits.max_jobs, workers=limits.job_workers)

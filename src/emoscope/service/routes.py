@@ -21,6 +21,7 @@ from emoscope.service.schemas import (
     ModelInfo,
     PredictResponse,
 )
+from emoscope.service.state import Service
 from emoscope.service.store import AnalysisRecord
 from emoscope.service.uploads import receive_upload
 
@@ -55,7 +56,7 @@ router = APIRouter(prefix="/v1", dependencies=[Depends(require_token)],
                    responses=_errors(401, 500))
 
 
-def _service(request: Request) -> Any:
+def _service(request: Request) -> Service:
     return request.app.state.service
 
 

@@ -54,11 +54,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from emoscope.errors import AudioError
 from emoscope.inference.stream import Event, StreamingPredictor
 from emoscope.inference.timeline import Timeline, TimelineBuilder
-from emoscope.service.app import Service
 from emoscope.service.auth import check_token, websocket_token
 from emoscope.service.encoded import DecodeFailed, EncodedStream
 from emoscope.service.errors import UnauthorizedError
 from emoscope.service.schemas import StartMessage
+from emoscope.service.state import Service
 from emoscope.service.store import AnalysisRecord, Status
 from emoscope.service.uploads import display_name
 

@@ -37,10 +37,10 @@ def make_bundle(
     import torch
 
     from emoscope import features, models
+    from emoscope.bundle import save_bundle
     from emoscope.config import load_config
+    from emoscope.features.standardize import Standardizer
     from emoscope.testing.synth import speechlike
-    from emoscope.train.bundle import save_bundle
-    from emoscope.train.data import Standardizer
 
     extractor = features.create(feature, **(feature_options or {}))
     rng = np.random.default_rng(seed)

@@ -24,93 +24,21 @@ sequence) become tuples.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from emoscope.errors import ConfigError
 from emoscope.features.extract import FeatureSet
+from emoscope.features.standardize import (
+    PartStandardizer,
+    Standardizer,
+    standardizer_from_dict,
+)
+from emoscope.models.batch import Batch, collate
 
 __all__ = ["Batch", "FeatureDataset", "PartStandardizer", "Standardizer", "collate",
            "epoch_order", "standardizer_from_dict"]
-
-
-@dataclass
-class Standardizer:
-    """Per-dimension mean/std of training features (vectors, or frames of sequences).
-
-    Attributes
-    ----------
-    mean, std : np.ndarray [shape=(D,)]
-    """
-
-    mean: np.ndarray
-    std: np.ndarray
-
-    @classmethod
-    def fit(cls, arrays: Sequence[np.ndarray]) -> Standardizer:
-        """Fit on vectors ``(D,)`` or sequences ``(T, D)``, streaming (one array at a time)."""
-        n, s, ss = 0, None, None
-        for a in arrays:
-            a2 = a.reshape(-1, a.shape[-1]).astype(np.float64)
-            s = a2.sum(0) if s is None else s + a2.sum(0)
-            ss = (a2**2).sum(0) if ss is None else ss + (a2**2).sum(0)
-            n += a2.shape[0]
-        if n == 0 or s is None or ss is None:
-            raise ConfigError("cannot standardise: no training features")
-        mean = s / n
-        std = np.sqrt(np.maximum(ss / n - mean**2, 0.0))
-        std[std < 1e-8] = 1.0
-        return cls(mean.astype(np.float32), std.astype(np.float32))
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return ((x - self.mean) / self.std).astype(np.float32, copy=False)
-
-    def to_dict(self) -> dict[str, list[float]]:
-        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, list[float]]) -> Standardizer:
-        return cls(np.asarray(d["mean"], np.float32), np.asarray(d["std"], np.float32))
-
-
-@dataclass
-class PartStandardizer:
-    """Standardisers of the parts of multi-input items (``None`` for a part left as is:
-    images and face frames).
-
-    Attributes
-    ----------
-    parts : tuple of Standardizer or None
-    """
-
-    parts: tuple[Standardizer | None, ...]
-
-    @classmethod
-    def fit(cls, items: Mapping[str, tuple[np.ndarray, ...]], ids: Sequence[str],
-            kind: str) -> PartStandardizer:
-        """Fit one :class:`Standardizer` per vector or sequence part of ``kind``
-        (``"sequence+video"``, ...) on the items ``ids``."""
-        parts = kind.split("+")
-        return cls(tuple(Standardizer.fit(items[i][k] for i in ids)
-                         if part in ("vector", "sequence") else None
-                         for k, part in enumerate(parts)))
-
-    def __call__(self, x: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
-        return tuple(xi if s is None else s(xi) for s, xi in zip(self.parts, x, strict=True))
-
-    def to_dict(self) -> dict[str, list[dict[str, list[float]] | None]]:
-        return {"parts": [None if s is None else s.to_dict() for s in self.parts]}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, list[dict[str, list[float]] | None]]) -> PartStandardizer:
-        return cls(tuple(None if s is None else Standardizer.from_dict(s) for s in d["parts"]))
-
-
-def standardizer_from_dict(d: dict) -> Standardizer | PartStandardizer:
-    """Rebuild what :meth:`Standardizer.to_dict` or :meth:`PartStandardizer.to_dict` wrote."""
-    return PartStandardizer.from_dict(d) if "parts" in d else Standardizer.from_dict(d)
 
 
 class FeatureDataset(torch.utils.data.Dataset):
@@ -180,37 +108,6 @@ class FeatureDataset(torch.utils.data.Dataset):
         if self.transform is not None:
             x = self.transform(x, rng)
         return np.ascontiguousarray(x, dtype=np.float32), self.targets[i], i
-
-
-@dataclass
-class Batch:
-    """A collated batch: ``x``, ``lengths`` (sequences), ``y`` ``(B,)`` and ``index`` ``(B,)``;
-    ``x`` and ``lengths`` are tuples for multi-input items."""
-
-    x: torch.Tensor | tuple[torch.Tensor, ...]
-    lengths: torch.Tensor | tuple[torch.Tensor | None, ...] | None
-    y: torch.Tensor
-    index: torch.Tensor
-
-
-def collate(items: list[tuple[np.ndarray, int, int]]) -> Batch:
-    """Stack items; pad sequences ``(T_i, F)`` to ``(B, T_max, F)`` with their lengths; collate
-    tuple items part by part."""
-    xs = [it[0] for it in items]
-    y = torch.tensor([it[1] for it in items], dtype=torch.long)
-    index = torch.tensor([it[2] for it in items], dtype=torch.long)
-    if isinstance(xs[0], tuple):  # several inputs: collate each part on its own
-        parts = [collate([(x[k], 0, 0) for x in xs]) for k in range(len(xs[0]))]
-        lengths = tuple(p.lengths for p in parts)
-        return Batch(tuple(p.x for p in parts),
-                     None if all(n is None for n in lengths) else lengths, y, index)
-    if xs[0].ndim == 2:  # sequences
-        lengths = torch.tensor([x.shape[0] for x in xs], dtype=torch.long)
-        out = np.zeros((len(xs), int(lengths.max()), xs[0].shape[1]), np.float32)
-        for k, x in enumerate(xs):
-            out[k, : x.shape[0]] = x
-        return Batch(torch.from_numpy(out), lengths, y, index)
-    return Batch(torch.from_numpy(np.stack(xs)), None, y, index)
 
 
 def epoch_order(n: int, *, seed: int, epoch: int, weights: np.ndarray | None = None

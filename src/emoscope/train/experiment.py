@@ -360,7 +360,7 @@ def run_experiment(
     _write_run_plots(run_dir, results, labels)
     bundle = None
     if save_bundle:
-        from emoscope.train.bundle import save_bundle as write_bundle
+        from emoscope.bundle import save_bundle as write_bundle
 
         best = _best_fold(fold_extras)
         extra = fold_extras[best]

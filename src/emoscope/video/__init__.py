@@ -10,7 +10,7 @@ module                      what
 ``emoscope.video.contrastive`` contrastive audio-video pre-training (pairs, margin loss, loop)
 ``emoscope.video.experiment`` face frames paired with audio features; ``faces.csv``
 ``emoscope.video.compare``  audio-only vs video-only vs fused: one table
-``emoscope.video.timeline`` fused predictions along a long video
+``emoscope.video.inputs``   the audio-visual and video-only input pipelines a bundle carries
 =========================== ==================================================================
 
 The features are ``face-frames`` and ``face-track`` (:mod:`emoscope.features.face_frames`);

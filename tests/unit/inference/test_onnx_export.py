@@ -324,8 +324,8 @@ def test_bad_thread_count(crnn_onnx: Path, threads: object) -> None:
 
 def _sklearn_bundle(path: Path) -> Path:
     from emoscope import features
+    from emoscope.bundle import save_bundle
     from emoscope.config import load_config
-    from emoscope.train.bundle import save_bundle
 
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((24, 40)), np.arange(24) % 4

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from emoscope.bundle import add_reference_metrics, load_bundle
 from emoscope.testing.bundles import make_bundle
-from emoscope.train.bundle import add_reference_metrics, load_bundle
 
 
 def _metrics(protocol, ua, *, leaky=False, n=6):

@@ -179,8 +179,9 @@ def test_no_face_is_reported_not_a_crash(compared, tmp_path):
     p = Predictor.from_bundle(runs / "ravdess-av-fusion" / "bundle")
     noise = write_noise_video(tmp_path / "noise.mp4", seconds=1.0)
     assert len(predict_files(p, [noise], progress=False).predictions) == 1  # centre fallback
-    spec = p.video_extractor.spec()
-    p.video_extractor = features.create(spec["name"], **{**spec["config"], "fallback": "skip"})
+    spec = p.video_extractor.spec()  # the bundle's inputs, with faces required
+    p.inputs.video_extractor = features.create(spec["name"],
+                                               **{**spec["config"], "fallback": "skip"})
     clip = next(Path(root).rglob("01-01-03-*.mp4"))
     res = predict_files(p, [noise, clip], progress=False)
     assert [f.path for f in res.predictions] == [clip]

@@ -1,12 +1,13 @@
-"""Fused predictions along a long video: fixed windows, each judged on sound and faces.
+"""Predictions along a long recording in fixed windows, each judged with the bundle's inputs.
 
-The audio-only timeline (:func:`emoscope.inference.timeline.timeline`) follows the speech found
-by a voice-activity detector; an audio-visual model also sees the face, so here every window
-counts: ``window``-second windows start every ``hop`` seconds, each gets the bundle's fused
-probabilities (its sound track and its face frames, decoded for that window only, so memory
-stays bounded), and consecutive windows with the same label merge into one segment.
+The speech timeline (:func:`emoscope.inference.timeline.timeline`) follows the speech found by a
+voice-activity detector; a model that also sees the face (audio-visual or video-only bundles)
+judges every stretch, so here every window counts: ``window``-second windows start every
+``hop`` seconds, each gets the bundle's probabilities from its input pipeline (for audio-visual
+bundles the sound track and the face frames, decoded for that window only, so memory stays
+bounded), and consecutive windows with the same label merge into one segment.
 
->>> tl = video_timeline("interview.mp4", Predictor.from_bundle("runs/av/bundle"))  # doctest: +SKIP
+>>> tl = window_timeline("interview.mp4", Predictor.from_bundle("runs/av/bundle"))  # doctest: +SKIP
 >>> [(s.start, s.end, s.label) for s in tl.segments]                               # doctest: +SKIP
 [(0.0, 4.5, 'neutral'), (4.5, 9.0, 'angry'), ...]
 """
@@ -18,22 +19,23 @@ from typing import Any
 
 import numpy as np
 
-from emoscope.errors import ConfigError, MediaError, VideoError
+from emoscope.errors import AudioError, ConfigError, MediaError, VideoError
 from emoscope.inference.timeline import Segment, Timeline
 
-__all__ = ["video_timeline"]
+__all__ = ["window_timeline"]
 
 
-def video_timeline(path: str | os.PathLike[str], predictor: Any, *, window: float = 3.0,
+def window_timeline(path: str | os.PathLike[str], predictor: Any, *, window: float = 3.0,
                    hop: float = 1.5) -> Timeline:
-    """Label every stretch of a video with the bundle's fused prediction.
+    """Label every stretch of a recording with the bundle's prediction of it.
 
     Parameters
     ----------
     path : str or PathLike
-        A video file with a sound track (audio-visual bundles) or without (video-only).
+        A file the bundle's inputs read: for bundles that look at the video
+        (``predictor.needs_video``) a video file with a sound track (audio-visual) or without
+        (video-only).
     predictor : emoscope.inference.Predictor
-        Of a bundle that looks at the video (``predictor.needs_video``).
     window, hop : float
         Window length and step in seconds (``0 < hop <= window``). Window ``k`` covers
         ``[k * hop, k * hop + window)``; its label stands for ``[k * hop, (k + 1) * hop)``
@@ -42,29 +44,28 @@ def video_timeline(path: str | os.PathLike[str], predictor: Any, *, window: floa
     Returns
     -------
     Timeline
-        Segments in time order covering the whole video; windows that cannot be used (no
+        Segments in time order covering the whole file; windows that cannot be used (no
         face with ``fallback: skip``, silence) are left out of the segments.
 
     Raises
     ------
-    VideoError
-        The file is not a readable video.
+    MediaError
+        The file is not readable by the bundle's inputs (a :class:`VideoError` for a file
+        that is not a readable video), or does not say how long it is.
     """
-    from emoscope.video.io import video_info
-    from emoscope.video.predict import window_features
-
     if not 0 < hop <= window:
         raise ConfigError(f"need 0 < hop <= window, got hop={hop}, window={window}")
-    info = video_info(path)
-    total = info.duration
+    inputs = predictor.inputs
+    total = inputs.duration(path)
     if total <= 0:
-        raise VideoError("the video does not say how long it is", path=path)
+        error = VideoError if inputs.needs_video else AudioError
+        raise error("the file does not say how long it is", path=path)
     starts = np.arange(0.0, max(total - window, 0.0) + 1e-9, hop)
     spans: list[tuple[float, float, np.ndarray]] = []
     for k, start in enumerate(starts):
         try:
-            x = window_features(predictor, path, offset=float(start),
-                                duration=min(window, total - float(start)))
+            x = inputs.from_file(path, offset=float(start),
+                                 duration=min(window, total - float(start)))
         except MediaError:
             continue  # a window without a usable face or sound: left out
         probs = predictor.proba_from_features([x])[0]

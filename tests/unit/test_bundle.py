@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
+from emoscope.bundle import load_bundle
 from emoscope.config import load_config
 from emoscope.errors import ConfigError
 from emoscope.testing.corpora.tess import make_tess
-from emoscope.train.bundle import load_bundle
 from emoscope.train.experiment import run_experiment
 
 

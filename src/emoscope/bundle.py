@@ -19,7 +19,9 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -51,20 +53,78 @@ class Bundle:
     def family(self) -> str:
         return self.meta["family"]
 
+    @cached_property
+    def inputs(self) -> Any:
+        """The input pipeline from a waveform or a file to what the model takes:
+        :class:`~emoscope.features.inputs.AudioInputs`, or for bundles that look at the video
+        :class:`~emoscope.video.inputs.AudioVisualInputs` (audio-visual) or
+        :class:`~emoscope.video.inputs.VideoInputs` (video only)."""
+        if self.video_extractor is not None:
+            from emoscope.video.inputs import AudioVisualInputs
+
+            return AudioVisualInputs(self.extractor, self.video_extractor, self.standardizer)
+        if getattr(self.extractor, "input_column", "path") != "path":
+            from emoscope.video.inputs import VideoInputs
+
+            return VideoInputs(self.extractor)
+        from emoscope.features.inputs import AudioInputs
+
+        return AudioInputs(self.extractor, self.standardizer)
+
+    def proba(self, examples: Sequence[Any], *, batch_size: int = 64) -> np.ndarray:
+        """Class probabilities of model inputs (the output of :attr:`inputs`).
+
+        Parameters
+        ----------
+        examples : sequence of np.ndarray, or of tuples of arrays (audio-visual)
+            Standardised features: ``(dim,)``, ``(frames, dim)``, ``(C, H, W)`` by kind.
+        batch_size : int
+            Examples per forward pass.
+
+        Returns
+        -------
+        np.ndarray [shape=(len(examples), len(labels))], float32, rows sum to 1
+        """
+        if not len(examples):
+            return np.zeros((0, len(self.labels)), np.float32)
+        if self.family == "sklearn":
+            return np.asarray(self.model.predict_proba(np.stack(examples)), np.float32)
+        import torch
+
+        from emoscope.models.batch import collate
+
+        out = []
+        for s in range(0, len(examples), batch_size):
+            batch = collate([(f, 0, i) for i, f in enumerate(examples[s:s + batch_size])])
+            lengths = batch.lengths
+            if (lengths is not None and not isinstance(lengths, tuple)
+                    and bool((lengths == lengths[0]).all())):
+                lengths = None  # nothing padded: the plain (exportable) path, same logits
+            with torch.inference_mode():
+                logits = self.model(batch.x, lengths)
+                out.append(torch.softmax(logits, dim=-1).numpy().astype(np.float32))
+        return np.concatenate(out)
+
     def predict_proba_features(self, features: Any, ids: list[str], *,
                                batch_size: int = 64) -> np.ndarray:
         """Class probabilities ``(len(ids), n_labels)`` for ids of a
         :class:`~emoscope.features.FeatureSet` extracted with this bundle's extractor."""
         if features.extractor.cache_key() != self.extractor.cache_key():
             raise ConfigError("these features were not extracted with the bundle's extractor")
-        if self.family == "sklearn":
-            return self.model.predict_proba(features.stack(ids))
-        from emoscope.train.data import FeatureDataset
-        from emoscope.train.loop import predict_proba
+        std = self.standardizer
+        out = []
+        for s in range(0, len(ids), batch_size):
+            chunk = [features[i] for i in ids[s:s + batch_size]]
+            if std is not None:
+                chunk = [std(x) for x in chunk]
+            out.append(self.proba([_contiguous(x) for x in chunk], batch_size=batch_size))
+        return np.concatenate(out) if out else np.zeros((0, len(self.labels)), np.float32)
 
-        ds = FeatureDataset(features, ids, [0] * len(ids), kind=self.extractor.kind,
-                            standardizer=self.standardizer)
-        return predict_proba(self.model, ds, batch_size=batch_size)
+
+def _contiguous(x: Any) -> Any:
+    if isinstance(x, tuple):
+        return tuple(np.ascontiguousarray(p, dtype=np.float32) for p in x)
+    return np.ascontiguousarray(x, dtype=np.float32)
 
 
 def _training_data(meta: dict[str, Any]) -> list[str]:
@@ -222,7 +282,7 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: bool = False) -> Bundl
     from safetensors import SafetensorError
 
     from emoscope import features, models
-    from emoscope.train.data import standardizer_from_dict
+    from emoscope.features.standardize import standardizer_from_dict
 
     p = Path(path)
     if not p.exists():
