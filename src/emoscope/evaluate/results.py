@@ -139,6 +139,16 @@ class FoldResult:
                                   f"got {prob.shape}")
             self.probabilities = prob
 
+    @classmethod
+    def from_probabilities(cls, fold: int, name: str, *, y_true: Sequence[int],
+                           probabilities: np.ndarray, ids: Sequence[str],
+                           speakers: Sequence[str] | None = None) -> FoldResult:
+        """A fold scored by its class probabilities ``(n, k)``: the prediction of each
+        utterance is its most probable class (``y_true``: label indices)."""
+        probs = np.asarray(probabilities)
+        return cls(fold, name, list(y_true), probs.argmax(1).tolist() if len(probs) else [],
+                   list(ids), None if speakers is None else list(speakers), probs)
+
     def __len__(self) -> int:
         return len(self.y_true)
 

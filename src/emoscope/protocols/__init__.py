@@ -22,9 +22,6 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-import pandas as pd
-
-from emoscope.errors import ConfigError
 from emoscope.protocols.balance import class_weights, oversample, undersample
 from emoscope.protocols.base import (
     LEAKY_WARNING,
@@ -38,13 +35,14 @@ from emoscope.protocols.base import (
 from emoscope.protocols.splits import FALLBACK_VALID_FRACTION
 from emoscope.registry import import_plugins
 
-import_plugins(__name__, __path__, infrastructure={"base", "balance", "splits"})
+import_plugins(__name__, __path__, infrastructure={"base", "balance", "resolve", "splits"})
 
 from emoscope.protocols.cross import cross_corpus  # noqa: E402
 from emoscope.protocols.kfold import speaker_kfold  # noqa: E402
 from emoscope.protocols.loso import leave_one_speaker_out  # noqa: E402
 from emoscope.protocols.protocol_file import load_protocols, predefined  # noqa: E402
 from emoscope.protocols.random_folds import random_split  # noqa: E402
+from emoscope.protocols.resolve import build, is_kind, resolve  # noqa: E402
 from emoscope.protocols.session import leave_one_session_out  # noqa: E402
 
 
@@ -72,47 +70,6 @@ def options(kind: str) -> dict[str, Any]:
     return {n: p.default for n, p in list(sig.parameters.items())[1:]}
 
 
-def build(kind: str, manifest: pd.DataFrame, **options: Any) -> Protocol:
-    """Build protocol ``kind`` on ``manifest``.
-
-    Parameters
-    ----------
-    kind : str
-        A registered kind or alias: ``random``, ``speaker-kfold``, ``loso``, ``loso-session``,
-        ``predefined``, ``cross-corpus``; see :func:`available`.
-    manifest : pd.DataFrame
-        A manifest (see :mod:`emoscope.corpora.base`).
-    **options
-        The builder's keyword options (see :func:`options`), e.g. ``k=5, seed=0``,
-        ``valid_fraction=0.1``, or for ``predefined`` ``name="ravdess-si6", path=...``.
-
-    Returns
-    -------
-    Protocol
-
-    Raises
-    ------
-    UnknownNameError
-        ``kind`` is not registered.
-    ConfigError
-        An option the builder does not take, a required option missing, or a bad value.
-    ProtocolError
-        The folds cannot be built from this manifest.
-    """
-    spec = PROTOCOLS.get(kind)
-    params = list(inspect.signature(spec.build).parameters.values())[1:]
-    known = {p.name for p in params}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise ConfigError(f"protocol {spec.name!r} has no option(s) {', '.join(unknown)}; "
-                          f"it takes {', '.join(sorted(known))}")
-    required = [p.name for p in params
-                if p.default is inspect.Parameter.empty and p.name not in options]
-    if required:
-        raise ConfigError(f"protocol {spec.name!r} needs the option(s) {', '.join(required)}")
-    return spec.build(manifest, **options)
-
-
 __all__ = [
     "FALLBACK_VALID_FRACTION",
     "LEAKY_WARNING",
@@ -127,6 +84,7 @@ __all__ = [
     "cross_corpus",
     "describe",
     "get",
+    "is_kind",
     "leave_one_session_out",
     "leave_one_speaker_out",
     "load_protocols",
@@ -135,6 +93,7 @@ __all__ = [
     "predefined",
     "random_split",
     "register_protocol",
+    "resolve",
     "speaker_kfold",
     "undersample",
 ]

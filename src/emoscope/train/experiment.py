@@ -82,15 +82,8 @@ def build_protocol(cfg: ExperimentConfig, manifest: pd.DataFrame,
     pname = name or cfg.protocol.name
     valid = {"valid_fraction": cfg.protocol.valid_fraction,
              "valid_speakers": cfg.protocol.valid_speakers}
-    try:
-        protocols.get(pname)
-        is_kind = True
-    except ConfigError:
-        is_kind = False
-    if is_kind:
-        return protocols.build(pname, manifest, **{**cfg.protocol.options, **valid})
-    return protocols.predefined(manifest, pname, path=cfg.protocol.file,
-                                **{**cfg.protocol.options, **valid})
+    return protocols.resolve(pname, manifest, options={**cfg.protocol.options, **valid},
+                             path=cfg.protocol.file)
 
 
 def for_protocol(cfg: ExperimentConfig, name: str | None = None) -> ExperimentConfig:
@@ -104,11 +97,8 @@ def for_protocol(cfg: ExperimentConfig, name: str | None = None) -> ExperimentCo
     import dataclasses
 
     pname = name or cfg.protocol.name
-    try:
-        protocols.get(pname)
+    if protocols.is_kind(pname):
         return cfg  # a kind, not a named protocol
-    except ConfigError:
-        pass
     spec = protocols.load_protocols(cfg.protocol.file).get(pname)
     corpus = None if spec is None else spec.get("corpus")
     if corpus is None or corpus == cfg.data.corpus:
@@ -335,8 +325,9 @@ def run_experiment(
                                            bar.fold(f"fold {k}/{len(prot.folds)}",
                                                     cfg.train.epochs), variants, ddp=ddp)
             test_ids = extra["test_ids"]
-            fr = FoldResult(k, fold.name, [y[i] for i in test_ids], probs.argmax(1).tolist(),
-                            test_ids, [speakers[i] for i in test_ids], probs)
+            fr = FoldResult.from_probabilities(
+                k, fold.name, y_true=[y[i] for i in test_ids], probabilities=probs,
+                ids=test_ids, speakers=[speakers[i] for i in test_ids])
             fold_results.append(fr)
             fold_extras.append(extra)
             if not main:  # distributed: rank 0 writes the fold's files

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emoscope.cli import _bare_ray_flag, main
+from emoscope.cli import main
 from emoscope.inference import Predictor
 from emoscope.inference.batch import FilePrediction, find_audio_files, predict_files
 from emoscope.inference.output import write_parquet
@@ -102,7 +102,7 @@ def test_cli_predict_ray_writes_parquet_in_input_order(ray_cluster, bundle, fold
     local_err = capsys.readouterr().err
     address = ray_cluster.get_runtime_context().gcs_address
     out = tmp_path / "ray.parquet"
-    assert main(["predict", str(folder), "--bundle", str(bundle), "--ray", address,
+    assert main(["predict", str(folder), "--bundle", str(bundle), "--ray-address", address,
                  "--workers", "2", "--out", str(out)]) == 0
     ray_err = capsys.readouterr().err
     assert _skipped_lines(ray_err) == _skipped_lines(local_err) and _skipped_lines(ray_err)
@@ -130,12 +130,14 @@ def test_cli_predict_ray_refusals(bundle, folder, capsys):
     assert "--out FILE.parquet" in capsys.readouterr().err
 
 
-def test_bare_ray_flag_takes_an_optional_address(tmp_path):
-    assert _bare_ray_flag(["predict", "a", "--ray"]) == ["predict", "a", "--ray=local"]
-    assert _bare_ray_flag(["predict", "--ray", "--out", "x"])[1] == "--ray=local"
-    assert _bare_ray_flag(["predict", "--ray", str(tmp_path)])[1] == "--ray=local"
-    assert _bare_ray_flag(["predict", "a", "--ray", "auto"]) == ["predict", "a", "--ray", "auto"]
-    assert _bare_ray_flag(["predict", "--ray=ray://h:10001"])[1] == "--ray=ray://h:10001"
+def test_ray_is_a_flag_and_the_address_an_option(bundle, folder, capsys):
+    # a path right after --ray stays a path (the flag takes no value)
+    assert main(["predict", "--ray", str(folder), "--bundle", str(bundle), "--timeline"]) == 2
+    assert "--timeline does not run on Ray yet" in capsys.readouterr().err
+    # --ray-address alone means Ray too
+    assert main(["predict", str(folder), "--bundle", str(bundle), "--timeline",
+                 "--ray-address", "auto"]) == 2
+    assert "--timeline does not run on Ray yet" in capsys.readouterr().err
 
 
 def test_write_parquet_timeline_rows(tmp_path):
