@@ -2,7 +2,7 @@
 
 One clip of real speech (a RAVDESS file cut or zero-padded to 3 s at 16 kHz) goes through
 :class:`emoscope.inference.Predictor` (torch) and
-:class:`emoscope.inference.onnx_predictor.OnnxPredictor` (onnxruntime), on one thread each
+:class:`emoscope.inference.onnx.predictor.OnnxPredictor` (onnxruntime), on one thread each
 (``torch.set_num_threads(1)``, ``intra_op_num_threads=1``, and one BLAS/OpenMP thread for the
 feature extraction). Each path runs in a fresh process, so that its peak memory (largest
 resident set, imports included) is its own; the ONNX one loads the exported file alone
@@ -104,7 +104,7 @@ def measure(backend: str, bundle: str, onnx: str, audio: str, seconds: float, ru
 
         predictor = Predictor.from_bundle(bundle)
     else:
-        from emoscope.inference.onnx_predictor import OnnxPredictor
+        from emoscope.inference.onnx.predictor import OnnxPredictor
 
         predictor = OnnxPredictor.from_onnx(onnx, intra_op_threads=1)
     load_s = time.perf_counter() - t0
@@ -209,7 +209,7 @@ def main() -> None:
     import torch
 
     from emoscope.bundle import load_bundle
-    from emoscope.inference.onnx_export import export_onnx, read_onnx_metadata
+    from emoscope.inference.onnx import export_onnx, read_onnx_metadata
     from emoscope.models import n_parameters
     from emoscope.testing.bundles import make_bundle
 

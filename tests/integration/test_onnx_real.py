@@ -10,8 +10,8 @@ import pytest
 
 from emoscope.audio.io import load_audio
 from emoscope.inference import Predictor
-from emoscope.inference.onnx_export import export_onnx, read_onnx_metadata
-from emoscope.inference.onnx_predictor import OnnxPredictor
+from emoscope.inference.onnx import export_onnx, read_onnx_metadata
+from emoscope.inference.onnx.predictor import OnnxPredictor
 from emoscope.testing.bundles import make_bundle
 
 pytestmark = pytest.mark.integration

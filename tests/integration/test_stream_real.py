@@ -14,7 +14,7 @@ import pytest
 
 from emoscope.audio.dsp import resample
 from emoscope.audio.io import load_audio
-from emoscope.audio.vad import speech_segments
+from emoscope.audio.speech import speech_segments
 from emoscope.inference import Predictor
 from emoscope.inference.stream import Event, StreamingPredictor
 from emoscope.inference.timeline import TimelineBuilder, timeline

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from emoscope.cli import main
-from emoscope.inference.onnx_export import read_onnx_metadata
+from emoscope.inference.onnx import read_onnx_metadata
 from emoscope.testing.bundles import make_bundle
 
 

@@ -17,13 +17,8 @@ from emoscope.audio.loudness import (
     normalize_rms,
 )
 from emoscope.audio.segment import fixed_segments, pad_or_crop
-from emoscope.audio.vad import (
-    SileroVAD,
-    VADStream,
-    energy_segments,
-    speech_segments,
-    trim_silence,
-)
+from emoscope.audio.speech import energy_segments, speech_segments, trim_silence
+from emoscope.audio.vad import SileroVAD, VADStream
 
 __all__ = [
     "AUDIO_EXTENSIONS",

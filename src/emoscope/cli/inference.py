@@ -132,7 +132,7 @@ def export_model(
 ) -> None:
     """Export a bundle's model to ONNX: one self-describing file (labels, features and
     standardiser in its metadata), checked against torch before it is written."""
-    from emoscope.inference.onnx_export import export_onnx, read_onnx_metadata
+    from emoscope.inference.onnx import export_onnx, read_onnx_metadata
 
     path = export_onnx(bundle, onnx, opset=opset)
     meta = read_onnx_metadata(path)

@@ -13,8 +13,11 @@ from typing import Annotated
 
 import typer
 
+import emoscope.cli.data as data
+import emoscope.cli.inference as inference
+import emoscope.cli.service as service
+import emoscope.cli.training as training
 from emoscope import __version__
-from emoscope.cli import data, inference, service, training
 from emoscope.cli.common import err
 from emoscope.errors import EmoscopeError
 

@@ -44,6 +44,7 @@ import torch
 from torch import nn
 
 from emoscope.errors import ConfigError
+from emoscope.train.context import check_distributable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -272,23 +273,6 @@ class DistContext:
         extract_features(rows.iloc[self.rank::self.world_size], extractor, cache=cache,
                          workers=workers, progress=progress and self.is_main)
         self.barrier()
-
-
-def check_distributable(cfg: Any) -> None:
-    """Refuse configs that ``--distributed`` cannot train.
-
-    Raises
-    ------
-    ConfigError
-        A scikit-learn model (it trains in one process), or an audio-visual / video config.
-    """
-    name = cfg.model.name
-    if cfg.model.model_class.family != "torch":
-        raise ConfigError(f"--distributed trains torch models with DDP; {name} is a "
-                          "scikit-learn model, which trains in one process: drop --distributed")
-    if cfg.video is not None or cfg.features.extractor_class.input_column != "path":
-        raise ConfigError("--distributed does not train audio-visual or video configs yet; "
-                          "train them in one process")
 
 
 def init_distributed(*, backend: str | None = None, timeout: float | None = None

@@ -7,12 +7,11 @@ confusion matrices, per-speaker breakdowns, bootstrap intervals, fold summaries)
 late fusion of two finished runs.
 """
 
+from emoscope.evaluate.bootstrap import bootstrap_intervals, per_group_metrics
 from emoscope.evaluate.metrics import (
     METRICS,
-    bootstrap_intervals,
     classification_metrics,
     encode_labels,
-    per_group_metrics,
     scores_from_confusion,
     summarize_folds,
 )

@@ -63,7 +63,7 @@ class FeatureConfig:
         Cut leading and trailing silence before extraction (after resampling):
         ``"energy"`` keeps what lies within ``trim_db`` of the loudest frame, ``"vad"`` keeps
         from the first to the last Silero speech segment (see
-        :func:`emoscope.audio.vad.trim_silence`). Part of the config, so a model bundle trims
+        :func:`emoscope.audio.speech.trim_silence`). Part of the config, so a model bundle trims
         its inputs at inference exactly as in training.
     trim_db : float
         Threshold of ``trim="energy"``, in dB below the loudest frame.
@@ -164,7 +164,7 @@ class FeatureExtractor(ABC):
         if sr != self.config.sample_rate:
             x = resample(x, sr, self.config.sample_rate).astype(np.float32, copy=False)
         if self.config.trim != "none":
-            from emoscope.audio.vad import trim_silence
+            from emoscope.audio.speech import trim_silence
 
             method = "vad" if self.config.trim == "vad" else "energy"
             x = trim_silence(x, self.config.sample_rate, method=method,

@@ -23,13 +23,13 @@ import hashlib
 import json
 import os
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
 
 from emoscope.errors import AudioDecodeError, ConfigError
 from emoscope.features.base import FeatureExtractor
+from emoscope.files import atomic_path, atomic_write_bytes
 
 __all__ = ["FeatureCache", "default_cache_dir", "file_hash"]
 
@@ -134,24 +134,13 @@ class FeatureCache:
         p = self.path(audio_key, extractor)
         if not p.parent.is_dir():
             p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_name(f".{p.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-        try:
-            with open(tmp, "wb") as fh:
-                np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
-            # the rename is atomic: readers see the old entry, nothing, or the whole new one.
-            # (No fsync: after a power cut a half-flushed entry fails to load and is a miss.)
-            os.replace(tmp, p)
-        finally:
-            tmp.unlink(missing_ok=True)
+        # readers see the old entry, nothing, or the whole new one (emoscope.files)
+        with atomic_path(p) as tmp, open(tmp, "wb") as fh:
+            np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
         return p
 
     def _atomic_write_bytes(self, path: Path, data: bytes) -> None:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-        try:
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        atomic_write_bytes(path, data)
 
     def clean_temporary(self, *, older_than: float = 3600.0) -> int:
         """Delete leftover ``.tmp`` files of killed writers older than ``older_than`` seconds;

@@ -42,11 +42,11 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "OnnxPredictor":
-        from emoscope.inference.onnx_predictor import OnnxPredictor
+        from emoscope.inference.onnx.predictor import OnnxPredictor
 
         return OnnxPredictor
     if name == "export_onnx":
-        from emoscope.inference.onnx_export import export_onnx
+        from emoscope.inference.onnx import export_onnx
 
         return export_onnx
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

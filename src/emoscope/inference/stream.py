@@ -10,7 +10,7 @@ How it works, per 32 ms frame:
 
 1. Speech activity: Silero VAD's speech probability (``vad=True``), or the frame's RMS level
    above ``energy_db`` dBFS (``vad=False``; for clean recordings and synthetic signals).
-2. Hysteresis (as :func:`emoscope.audio.vad.speech_segments`): an utterance starts at a frame
+2. Hysteresis (as :func:`emoscope.audio.speech.speech_segments`): an utterance starts at a frame
    with probability ``>= threshold`` and ends once ``min_silence`` seconds stay below
    ``threshold - 0.15``; the utterance ends where that silence began.
 3. Inside an utterance, once ``min_speech`` seconds of it have passed, and then every ``hop``

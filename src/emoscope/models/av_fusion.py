@@ -15,7 +15,7 @@ feature) and a clip's face frames ``(B, T, C', H', W')`` (``face-frames``)::
       logits: their softmax is the mixture itself)
 
 Both expose :meth:`embed_pair` (the two last hidden layers), which the contrastive
-pre-training of :mod:`emoscope.video.contrastive` pulls together for the same clip and pushes
+pre-training of :mod:`emoscope.train.contrastive` pulls together for the same clip and pushes
 apart for different clips.
 """
 

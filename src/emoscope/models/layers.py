@@ -116,7 +116,12 @@ def run_rnn(rnn: nn.RNNBase, x: torch.Tensor,
 
 def _channels_last(x: torch.Tensor) -> torch.Tensor:
     """``x`` in channels-last memory order (with one channel ``.contiguous`` would keep NCHW
-    strides, which count as both orders, and the convolution would pick its slow path)."""
+    strides, which count as both orders, and the convolution would pick its slow path).
+
+    While exporting to ONNX, ``x`` as it is: a memory layout is not a computation, and ONNX
+    (whose exporter has no operator for the reordering copy) has no notion of it."""
+    if torch.onnx.is_in_onnx_export():
+        return x
     if x.shape[1] == 1:
         return torch.empty_like(x, memory_format=torch.channels_last).copy_(x)
     return x.contiguous(memory_format=torch.channels_last)

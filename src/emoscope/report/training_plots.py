@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from emoscope.errors import ConfigError
-from emoscope.report.plots import _figure, _tick_labels
+from emoscope.report.figures import new_figure, tick_labels
 
 __all__ = ["METRIC_COLORS", "confusion_matrix_figure", "fold_bars_figure",
            "learning_curves_figure"]
@@ -83,7 +83,7 @@ def confusion_matrix_figure(
                     where=support[:, None] > 0)
     values = pct if normalize else cm
     side = max(4.5, 0.8 * k + 2.2)
-    fig = _figure(side + 1.3, side)
+    fig = new_figure(side + 1.3, side)
     ax = fig.add_subplot()
     vmax = 100.0 if normalize else max(1.0, float(cm.max()))
     im = ax.imshow(values, cmap="Blues", vmin=0.0, vmax=vmax, interpolation="nearest")
@@ -100,7 +100,7 @@ def confusion_matrix_figure(
             text = f"{int(v)}"
         ax.text(j, i, text, ha="center", va="center", fontsize=big, linespacing=1.1,
                 color=color, fontweight="bold" if i == j and text else "normal")
-    _tick_labels(ax, names, room=ax.get_figure().get_figwidth() - 2.5)
+    tick_labels(ax, names, room=ax.get_figure().get_figwidth() - 2.5)
     ax.set_yticks(np.arange(k), [f"{lab} ({int(n)})" for lab, n in zip(names, support,
                                                                           strict=True)],
                   fontsize=9)
@@ -173,7 +173,7 @@ def learning_curves_figure(history: Sequence[Mapping[str, Any]]) -> Figure:
     elif series["valid_loss"] is not None:
         best, best_by = int(np.nanargmin(series["valid_loss"])), "valid loss"
 
-    fig = _figure(12.0, 4.4)
+    fig = new_figure(12.0, 4.4)
     ax_loss, ax_ua = fig.subplots(1, 2)
     marker = "o" if len(history) <= 30 else None
     style = {"linewidth": 1.6, "marker": marker, "markersize": 3}
@@ -266,7 +266,7 @@ def fold_bars_figure(results: Mapping[str, Any]) -> Figure:
     names = [str(f.get("name", f.get("fold", i + 1))) for i, f in enumerate(folds)]
     n = len(folds)
     width_in = min(20.0, max(7.5, 1.5 * n + 3.0))
-    fig = _figure(width_in, 4.8)
+    fig = new_figure(width_in, 4.8)
     ax = fig.add_subplot()
     width = 0.26
     x = np.arange(n)
@@ -293,7 +293,7 @@ def fold_bars_figure(results: Mapping[str, Any]) -> Figure:
     if labels:
         ax.axhline(100.0 / len(labels), color="#555555", linestyle=":", linewidth=1.2,
                    label=f"chance ({100.0 / len(labels):.1f})")
-    _tick_labels(ax, names, room=fig.get_figwidth() - 1.5)
+    tick_labels(ax, names, room=fig.get_figwidth() - 1.5)
     ax.set_xlabel("fold")
     ax.set_ylabel("%")
     ncols = 4 if width_in >= 9.5 else 2

@@ -16,17 +16,18 @@ video       ``(B, T, C, H, W)``               ``None``
 =========== ================================= ===============================
 
 Several inputs (audio-visual: kind ``"image+video"``): every item is a tuple of arrays, one per
-input, read from a mapping such as :class:`~emoscope.video.experiment.PairedFeatures`; each
+input, read from a mapping such as :class:`~emoscope.train.paired.PairedFeatures`; each
 part is standardised and collated on its own, and ``x`` (and ``lengths``, when any part is a
 sequence) become tuples.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
+from torch import nn
 
 from emoscope.errors import ConfigError
 from emoscope.features.extract import FeatureSet
@@ -37,8 +38,8 @@ from emoscope.features.standardize import (
 )
 from emoscope.models.batch import Batch, collate
 
-__all__ = ["Batch", "FeatureDataset", "PartStandardizer", "Standardizer", "collate",
-           "epoch_order", "standardizer_from_dict"]
+__all__ = ["Batch", "FeatureDataset", "PartStandardizer", "Standardizer", "batches", "collate",
+           "epoch_order", "predict_proba", "standardizer_from_dict"]
 
 
 class FeatureDataset(torch.utils.data.Dataset):
@@ -119,3 +120,21 @@ def epoch_order(n: int, *, seed: int, epoch: int, weights: np.ndarray | None = N
         return rng.permutation(n)
     p = weights / weights.sum()
     return rng.choice(n, size=n, replace=True, p=p)
+
+
+def batches(ds: FeatureDataset, order: np.ndarray, batch_size: int) -> Iterator[Batch]:
+    """The items of ``ds`` in ``order``, collated ``batch_size`` at a time."""
+    for s in range(0, len(order), batch_size):  # one batch in memory at a time
+        yield collate([ds[int(i)] for i in order[s:s + batch_size]])
+
+
+def predict_proba(model: nn.Module, ds: FeatureDataset, *, batch_size: int = 64) -> np.ndarray:
+    """Class probabilities ``(len(ds), n_classes)`` in ``ds`` order (eval mode, no grad)."""
+    model.eval()
+    out = []
+    order = np.arange(len(ds))
+    with torch.inference_mode():
+        for s in range(0, len(order), batch_size):
+            b = collate([ds[int(i)] for i in order[s:s + batch_size]])
+            out.append(torch.softmax(model(b.x, b.lengths), dim=-1).numpy())
+    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)

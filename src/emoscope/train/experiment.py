@@ -31,6 +31,7 @@ from emoscope.config import ExperimentConfig, save_config
 from emoscope.errors import ConfigError
 from emoscope.evaluate.results import FoldResult, build_results, write_metrics, write_predictions
 from emoscope.protocols.base import Protocol
+from emoscope.train.context import LocalContext, TrainingContext, check_distributable
 
 __all__ = ["RunResult", "build_protocol", "for_protocol", "load_manifest", "run_experiment"]
 
@@ -119,13 +120,13 @@ def _fold_torch(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: di
                 labels: list[str], fold_dir: Path, resume: bool,
                 progress: Callable[[int, dict[str, float]], None] | None,
                 variants: list[features.FeatureSet] | None = None,
-                ddp: Any = None,
+                ctx: TrainingContext | None = None,
                 ) -> tuple[np.ndarray, dict[str, Any]]:
     import torch
 
     from emoscope import models
     from emoscope.train.data import FeatureDataset
-    from emoscope.train.loop import predict_proba, train_torch_model
+    from emoscope.train.loop import train_torch_model
 
     train_ids = [i for i in fold.train if i in fs]
     valid_ids = [i for i in fold.valid if i in fs]
@@ -144,7 +145,7 @@ def _fold_torch(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: di
         transform = ImageAugmenter(aug, seed=cfg.train.seed)
     elif kind.startswith("image+") and aug.image_enabled:  # audio-visual: the image part
         from emoscope.augment import ImageAugmenter
-        from emoscope.video.experiment import image_part_transform
+        from emoscope.train.paired import image_part_transform
 
         transform = image_part_transform(ImageAugmenter(aug, seed=cfg.train.seed))
     if aug.feature_enabled and kind == "sequence":
@@ -159,7 +160,7 @@ def _fold_torch(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: di
         torch.set_num_threads(cfg.train.threads)
     pretrain_history = None
     if cfg.video is not None:  # audio-visual: contrastive pre-training first, when asked
-        from emoscope.video.contrastive import pretrain_contrastive
+        from emoscope.train.contrastive import pretrain_contrastive
 
         av = cfg.video
         if av.pretrain.epochs:
@@ -174,15 +175,14 @@ def _fold_torch(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: di
         valid_y=[y[i] for i in valid_ids], n_classes=len(labels),
         checkpoint=fold_dir / "checkpoint.pt", resume=resume, progress=progress,
         transform=transform, batch_transform=batch_transform, variants=variants or (),
-        distributed=ddp,
+        distributed=ctx,
     )
     test_ds = FeatureDataset(fs, test_ids, [y[i] for i in test_ids], kind=kind,
                              standardizer=res.standardizer)
-    if ddp is None:
-        probs = predict_proba(res.model, test_ds, batch_size=cfg.train.batch_size)
-    else:  # ---- distributed: the ranks share the test set; rank 0 writes
-        probs = ddp.predict_proba(res.model, test_ds, batch_size=cfg.train.batch_size)
-    if ddp is None or ddp.is_main:
+    ctx = ctx if ctx is not None else LocalContext()
+    # distributed: the ranks share the test set; the main process writes
+    probs = ctx.predict_proba(res.model, test_ds, batch_size=cfg.train.batch_size)
+    if ctx.is_main:
         (fold_dir / "history.json").write_text(json.dumps(res.history, indent=1))
     state = {k: v.detach().contiguous() for k, v in res.model.state_dict().items()}
     extra = {"history": res.history, "best_epoch": res.best_epoch,
@@ -262,15 +262,12 @@ def run_experiment(
     aug = cfg.augment
     t0 = time.perf_counter()
     cfg = for_protocol(cfg, protocol)
-    # ---- distributed (emoscope.distributed.ddp): every rank runs; rank 0 writes
-    ddp = distributed
-    if ddp is not None:
-        from emoscope.distributed.ddp import check_distributable
-
+    # distributed (emoscope.distributed.ddp): every rank runs; the main process writes
+    if distributed is not None:
         check_distributable(cfg)
-        progress = progress and ddp.is_main
-    main = ddp is None or ddp.is_main
-    # ---- end distributed
+    ctx = distributed if distributed is not None else LocalContext()
+    progress = progress and ctx.is_main
+    main = ctx.is_main
     run_dir = Path(out_dir)
     if main:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -284,14 +281,14 @@ def run_experiment(
         save_config(cfg, run_dir / "config.yaml")
 
     extractor = features.create(cfg.features)
-    if ddp is not None:  # ---- distributed: each rank extracts its share into the cache first
-        ddp.extract_share(rows, extractor, cache=cache, workers=cfg.train.feature_workers,
+    if distributed is not None:  # each rank extracts its share into the cache first
+        ctx.extract_share(rows, extractor, cache=cache, workers=cfg.train.feature_workers,
                           progress=progress)
     fs = features.extract_features(rows, extractor, cache=cache,
                                    workers=cfg.train.feature_workers, progress=progress)
     if not len(fs):
         raise ConfigError("no file of the corpus could be read; nothing to train on")
-    from emoscope.video.experiment import video_inputs
+    from emoscope.train.paired import video_inputs
 
     fs = video_inputs(cfg, rows, fs, cache=cache, progress=progress, run_dir=run_dir)
     skipped = list(fs.failed)
@@ -310,10 +307,9 @@ def run_experiment(
                 fold_dir.mkdir(parents=True, exist_ok=True)
             done = fold_dir / "result.json"
             finished = resume and main and done.is_file()
-            if ddp is not None:  # ---- distributed: rank 0 says which folds are finished
-                finished = ddp.broadcast(finished)
-                if finished and not main:
-                    continue
+            finished = ctx.broadcast(finished)  # the main process says which folds are done
+            if finished and not main:
+                continue
             if finished:
                 saved = json.loads(done.read_text())
                 probs = np.asarray(saved["probabilities"], dtype=np.float32)
@@ -323,7 +319,7 @@ def run_experiment(
             else:
                 probs, extra = _fold_torch(cfg, fold, fs, y, labels, fold_dir, resume,
                                            bar.fold(f"fold {k}/{len(prot.folds)}",
-                                                    cfg.train.epochs), variants, ddp=ddp)
+                                                    cfg.train.epochs), variants, ctx=ctx)
             test_ids = extra["test_ids"]
             fr = FoldResult.from_probabilities(
                 k, fold.name, y_true=[y[i] for i in test_ids], probabilities=probs,
@@ -337,8 +333,8 @@ def run_experiment(
                          if k2 not in ("state", "sklearn_state")}
                 done.write_text(json.dumps({"probabilities": probs.tolist(), "extra": light}))
             _write_fold_plots(fold_dir, extra.get("history") or [])
-    if not main:  # ---- distributed: the other ranks wait for rank 0's outputs, then return
-        ddp.barrier()
+    if not main:  # distributed: the other ranks wait for the main process's outputs
+        ctx.barrier()
         return RunResult(run_dir, {}, prot, skipped, time.perf_counter() - t0, None)
 
     train_seconds = sum(e.get("train_seconds") or 0.0 for e in fold_extras)
@@ -364,8 +360,7 @@ def run_experiment(
 
     write_training_report(run_dir, results=results, config=cfg, protocol=prot,
                           skipped=skipped, seconds=seconds)
-    if ddp is not None:  # ---- distributed: release the ranks waiting for rank 0's outputs
-        ddp.barrier()
+    ctx.barrier()  # distributed: release the ranks waiting for the main process's outputs
     return RunResult(run_dir, results, prot, skipped, seconds, bundle)
 
 
@@ -397,14 +392,14 @@ def _best_fold(extras: list[dict[str, Any]]) -> int:
 def _write_fold_plots(fold_dir: Path, history: list[dict[str, float]]) -> None:
     if not history:
         return
-    from emoscope.report.plots import save_figure
+    from emoscope.report.figures import save_figure
     from emoscope.report.training_plots import learning_curves_figure
 
     save_figure(learning_curves_figure(history), fold_dir / "learning_curves.png")
 
 
 def _write_run_plots(run_dir: Path, results: dict[str, Any], labels: list[str]) -> None:
-    from emoscope.report.plots import save_figure
+    from emoscope.report.figures import save_figure
     from emoscope.report.training_plots import confusion_matrix_figure, fold_bars_figure
 
     pooled = np.sum([np.asarray(f["confusion"]) for f in results["folds"]], axis=0)

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,18 +28,17 @@ from torch import nn
 
 from emoscope.config import TrainConfig
 from emoscope.errors import ConfigError
+from emoscope.evaluate.metrics import unweighted_accuracy
 from emoscope.features.extract import FeatureSet
+from emoscope.files import atomic_path
+from emoscope.train.context import LocalContext, TrainingContext
 from emoscope.train.data import (
-    Batch,
     FeatureDataset,
     PartStandardizer,
     Standardizer,
-    collate,
     epoch_order,
+    predict_proba,
 )
-
-if TYPE_CHECKING:
-    from emoscope.distributed.ddp import DistContext
 
 __all__ = ["TorchFoldResult", "predict_proba", "train_torch_model"]
 
@@ -64,26 +62,6 @@ def _mix(seed: int, epoch: int, salt: str) -> int:
     return int.from_bytes(digest, "little") & (2**63 - 1)
 
 
-def _unweighted_recall(y: np.ndarray, p: np.ndarray, n_classes: int) -> float:
-    recalls = [float((p[y == c] == c).mean()) for c in range(n_classes) if (y == c).any()]
-    return float(np.mean(recalls)) if recalls else 0.0
-
-
-def _batches(ds: FeatureDataset, order: np.ndarray, batch_size: int) -> Iterator[Batch]:
-    for s in range(0, len(order), batch_size):  # one batch in memory at a time
-        yield collate([ds[int(i)] for i in order[s:s + batch_size]])
-
-
-def predict_proba(model: nn.Module, ds: FeatureDataset, *, batch_size: int = 64) -> np.ndarray:
-    """Class probabilities ``(len(ds), n_classes)`` in ``ds`` order (eval mode, no grad)."""
-    model.eval()
-    out = []
-    order = np.arange(len(ds))
-    with torch.inference_mode():
-        for s in range(0, len(order), batch_size):
-            b = collate([ds[int(i)] for i in order[s:s + batch_size]])
-            out.append(torch.softmax(model(b.x, b.lengths), dim=-1).numpy())
-    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
 
 def _optimizer(cfg: TrainConfig, params: Any) -> torch.optim.Optimizer:
@@ -113,9 +91,8 @@ def _scheduler(cfg: TrainConfig, opt: torch.optim.Optimizer, steps_per_epoch: in
 
 
 def _save_atomic(obj: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def train_torch_model(
@@ -135,7 +112,7 @@ def train_torch_model(
     transform: Any = None,
     batch_transform: Any = None,
     variants: Sequence[Any] = (),
-    distributed: DistContext | None = None,
+    distributed: TrainingContext | None = None,
 ) -> TorchFoldResult:
     """Train ``model`` on ``train_ids``; pick the best epoch on ``valid_ids`` by UA.
 
@@ -194,12 +171,9 @@ def train_torch_model(
     sample_weights = (1.0 / counts[y_train]) if cfg.balance == "oversample" else None
     loss_fn = nn.CrossEntropyLoss(weight=class_weight, label_smoothing=cfg.label_smoothing)
 
-    # ---- distributed (emoscope.distributed.ddp): DDP wrapper, loss weights on its device
-    ddp = distributed
-    net = model if ddp is None else ddp.wrap(model)
-    if ddp is not None:
-        loss_fn = loss_fn.to(ddp.device)
-    # ---- end distributed
+    ctx = distributed if distributed is not None else LocalContext()
+    net = ctx.wrap(model)  # DDP's wrapper on a rank of a distributed run
+    loss_fn = loss_fn.to(ctx.device)
     steps = math.ceil(len(train_ds) / cfg.batch_size)
     opt = _optimizer(cfg, model.parameters())
     sched = _scheduler(cfg, opt, steps)
@@ -208,11 +182,10 @@ def train_torch_model(
     best_loss = math.inf
 
     state = None
-    if checkpoint is not None and resume and checkpoint.is_file() and (ddp is None
-                                                                        or ddp.is_main):
+    if checkpoint is not None and resume and checkpoint.is_file() and ctx.is_main:
         state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    if ddp is not None and resume:  # ---- distributed: rank 0's checkpoint for every rank
-        state = ddp.broadcast(state)
+    if resume:  # the main process's checkpoint, for every rank
+        state = ctx.broadcast(state)
     if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
@@ -228,24 +201,19 @@ def train_torch_model(
     for epoch in range(start, cfg.epochs):
         if cfg.early_stopping is not None and bad >= cfg.early_stopping:
             break
-        salt = (lambda name: name) if ddp is None else ddp.salt  # distributed: per-rank streams
-        torch.manual_seed(_mix(cfg.seed, epoch, salt("dropout")))
-        gen = torch.Generator().manual_seed(_mix(cfg.seed, epoch, salt("batch")))
+        # per-rank random streams in a distributed run
+        torch.manual_seed(_mix(cfg.seed, epoch, ctx.salt("dropout")))
+        gen = torch.Generator().manual_seed(_mix(cfg.seed, epoch, ctx.salt("batch")))
         train_ds.set_epoch(epoch)
         net.train()
         order = epoch_order(len(train_ds), seed=cfg.seed, epoch=epoch, weights=sample_weights)
         total_loss, seen = 0.0, 0
-        # ---- distributed: this rank's share of each global batch, and its loss factor
-        if ddp is None:
-            steps_iter: Iterator[Any] = ((b, 1.0, len(b.y))
-                                         for b in _batches(train_ds, order, cfg.batch_size))
-        else:
-            soft = batch_transform is not None  # soft targets: the mean is over items
-            steps_iter = ddp.local_batches(
-                train_ds, order, cfg.batch_size, targets=y_train,
-                class_weight=None if class_weight is None or soft else class_weight.numpy())
+        # this process's share of each global batch (all of it alone), and its loss factor
+        soft = batch_transform is not None  # soft targets: the mean is over items
+        steps_iter = ctx.local_batches(
+            train_ds, order, cfg.batch_size, targets=y_train,
+            class_weight=None if class_weight is None or soft else class_weight.numpy())
         for b, share, n_global in steps_iter:
-            # ---- end distributed
             x, target = b.x, b.y
             if batch_transform is not None:
                 onehot = torch.nn.functional.one_hot(b.y, n_classes).float()
@@ -253,28 +221,24 @@ def train_torch_model(
             logits = net(x, b.lengths)
             loss = loss_fn(logits, target)
             opt.zero_grad(set_to_none=True)
-            (loss if ddp is None else loss * share).backward()
+            (loss * share).backward()
             if cfg.grad_clip:
                 nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             opt.step()
             if sched is not None and cfg.schedule in ("cosine", "onecycle"):
                 sched.step()
-            if ddp is None:
-                total_loss += loss.item() * len(b.y)
-            else:  # distributed: this rank's part of the global batch's mean loss
-                total_loss += loss.item() * share / ddp.world_size * n_global
+            # this process's part of the global batch's mean loss
+            total_loss += loss.item() * share / ctx.world_size * n_global
             seen += n_global
-        if ddp is not None:  # ---- distributed: the global batches' loss, summed over ranks
-            total_loss = ddp.all_reduce_sum(total_loss)
+        total_loss = ctx.all_reduce_sum(total_loss)  # the global batches' loss, over ranks
         row: dict[str, float] = {"epoch": epoch + 1, "train_loss": total_loss / max(seen, 1),
                                  "lr": float(opt.param_groups[0]["lr"])}
         if len(valid_ds):
-            probs = (predict_proba(model, valid_ds, batch_size=cfg.batch_size) if ddp is None
-                     else ddp.predict_proba(model, valid_ds, batch_size=cfg.batch_size))
+            probs = ctx.predict_proba(model, valid_ds, batch_size=cfg.batch_size)
             vy = np.asarray(valid_y)
             row["valid_loss"] = float(-np.log(np.clip(probs[np.arange(len(vy)), vy], 1e-12,
                                                       None)).mean())
-            row["valid_ua"] = _unweighted_recall(vy, probs.argmax(1), n_classes)
+            row["valid_ua"] = unweighted_accuracy(vy, probs.argmax(1), n_classes)
             row["valid_wa"] = float((probs.argmax(1) == vy).mean())
             score, loss = row["valid_ua"], row["valid_loss"]
             if sched is not None and cfg.schedule == "plateau":
@@ -286,21 +250,19 @@ def train_torch_model(
             best_ua, best_loss, best_epoch = score, loss, epoch + 1
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         bad = 0 if best_epoch == epoch + 1 else bad + 1
-        if checkpoint is not None and (ddp is None or ddp.is_main):  # distributed: rank 0
+        if checkpoint is not None and ctx.is_main:
             _save_atomic({"epoch": epoch + 1, "model": model.state_dict(),
                           "optimizer": opt.state_dict(),
                           "scheduler": None if sched is None else sched.state_dict(),
                           "history": history, "best_ua": best_ua, "best_loss": best_loss,
                           "best_epoch": best_epoch, "bad_epochs": bad,
                           "best_state": best_state}, checkpoint)
-        if ddp is not None:  # ---- distributed: the others wait for rank 0's checkpoint
-            ddp.barrier()
+        ctx.barrier()  # the other ranks wait for the main process's checkpoint
         if progress is not None:
             progress(epoch + 1, row)
     if best_state is not None:
         model.load_state_dict(best_state)
-    if ddp is not None:  # ---- distributed: the trained model comes back on the CPU
-        model.cpu()
+    model.cpu()  # a distributed run trains on the rank's device
     model.eval()
     return TorchFoldResult(model, standardizer, history, best_epoch,
                            best_ua if len(valid_ds) else None,

@@ -7,13 +7,14 @@ module                      what
 ``emoscope.video.detect``   face detection with OpenCV's bundled Haar cascades
 ``emoscope.video.track``    face tracks: boxes smoothed over time, crops, the centre fallback
 ``emoscope.video.config``   the ``video`` section of an experiment config
-``emoscope.video.contrastive`` contrastive audio-video pre-training (pairs, margin loss, loop)
-``emoscope.video.experiment`` face frames paired with audio features; ``faces.csv``
 ``emoscope.video.compare``  audio-only vs video-only vs fused: one table
 ``emoscope.video.inputs``   the audio-visual and video-only input pipelines a bundle carries
 =========================== ==================================================================
 
-The features are ``face-frames`` and ``face-track`` (:mod:`emoscope.features.face_frames`);
+The training side lives in :mod:`emoscope.train`: :mod:`emoscope.train.paired` (face frames paired
+with audio features, ``faces.csv``) and :mod:`emoscope.train.contrastive` (contrastive audio-video
+pre-training). The features are ``face-frames`` and ``face-track``
+(:mod:`emoscope.features.face_frames`);
 the models ``video-3dcnn``, ``av-fusion`` and ``av-late-fusion`` (:mod:`emoscope.models`).
 
 >>> from emoscope.video import face_track, crop_faces

@@ -30,7 +30,7 @@ __all__ = ["AudioVisualConfig", "ContrastiveConfig", "check_audio_visual"]
 
 @dataclass(frozen=True)
 class ContrastiveConfig:
-    """Contrastive audio-video pre-training (:mod:`emoscope.video.contrastive`).
+    """Contrastive audio-video pre-training (:mod:`emoscope.train.contrastive`).
 
     Attributes
     ----------

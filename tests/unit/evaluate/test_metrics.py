@@ -293,3 +293,17 @@ def test_summarize_folds_exact():
 def test_summarize_folds_rejects(folds):
     with pytest.raises(ConfigError):
         summarize_folds(folds)
+
+
+def test_unweighted_accuracy_is_the_reports_ua():
+    """The training loop's epoch selection scores UA as the reports do (classes absent from
+    y_true ignored, a class never predicted counts 0)."""
+    from emoscope.evaluate.metrics import classification_metrics, unweighted_accuracy
+
+    rng = np.random.default_rng(0)
+    y, p = rng.integers(0, 3, 50), rng.integers(0, 4, 50)  # class 3 only ever predicted
+    labels = ["a", "b", "c", "d"]
+    want = classification_metrics(y, p, labels=labels)["ua"]
+    assert unweighted_accuracy(y, p, 4) == pytest.approx(want)
+    assert unweighted_accuracy(np.array([0, 0, 1, 1, 2]), np.array([0, 1, 1, 1, 0]), 4) == 0.5
+    assert unweighted_accuracy(np.array([], int), np.array([], int), 2) == 0.0

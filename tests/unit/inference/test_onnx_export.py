@@ -13,14 +13,15 @@ import pytest
 
 from emoscope import models
 from emoscope.errors import BundleError, ConfigError, EmoscopeError
-from emoscope.inference import Predictor, onnx_export
-from emoscope.inference.onnx_export import (
+from emoscope.inference import Predictor
+from emoscope.inference.onnx import (
     INPUT_NAME,
     OUTPUT_NAME,
     export_onnx,
     read_onnx_metadata,
 )
-from emoscope.inference.onnx_predictor import OnnxPredictor
+from emoscope.inference.onnx import export as onnx_export
+from emoscope.inference.onnx.predictor import OnnxPredictor
 from emoscope.testing import chirp, noise, speechlike, tone
 from emoscope.testing.bundles import DEFAULT_LABELS, make_bundle
 
@@ -284,7 +285,7 @@ def test_from_onnx_needs_no_bundle(crnn: Path, crnn_onnx: Path, tmp_path: Path) 
 
 def test_from_onnx_does_not_import_torch(crnn_onnx: Path) -> None:
     code = ("import sys\n"
-            "from emoscope.inference.onnx_predictor import OnnxPredictor\n"
+            "from emoscope.inference.onnx.predictor import OnnxPredictor\n"
             "from emoscope.testing.synth import speechlike\n"
             f"p = OnnxPredictor.from_onnx({str(crnn_onnx)!r})\n"
             "print(p.predict(speechlike(seconds=1.0), 16000).label)\n"

@@ -7,7 +7,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from emoscope.errors import ConfigError
-from emoscope.report.plots import save_figure
+from emoscope.report.figures import save_figure
 from emoscope.report.training_plots import (
     confusion_matrix_figure,
     fold_bars_figure,

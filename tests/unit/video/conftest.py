@@ -50,7 +50,7 @@ def paired_av(ravdess_av, av_cache, tiny):
     """The generated RAVDESS corpus's manifest and its tiny (spectrogram, face frames) pairs:
     ``(manifest, PairedFeatures)``."""
     from emoscope import corpora, features
-    from emoscope.video.experiment import PairedFeatures
+    from emoscope.train.paired import PairedFeatures
 
     df = corpora.load("ravdess", ravdess_av, modality="audio-visual")
     fa = features.extract_features(df, features.create(tiny["spectrogram"]), cache=av_cache,

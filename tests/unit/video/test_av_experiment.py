@@ -200,7 +200,7 @@ def test_audio_only_bundle_still_reads_the_sound_track(compared):
 
 
 def test_av_bundles_do_not_export_to_onnx_yet(compared, tmp_path):
-    from emoscope.inference.onnx_export import export_onnx
+    from emoscope.inference.onnx import export_onnx
 
     _, runs, _ = compared
     with pytest.raises(ConfigError, match="do not export to ONNX yet"):

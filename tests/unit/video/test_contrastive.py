@@ -10,8 +10,8 @@ import torch
 
 from emoscope import models
 from emoscope.errors import ConfigError
+from emoscope.train.contrastive import contrastive_loss, contrastive_pairs, pretrain_contrastive
 from emoscope.video.config import ContrastiveConfig
-from emoscope.video.contrastive import contrastive_loss, contrastive_pairs, pretrain_contrastive
 
 
 def test_loss_of_hand_built_pairs():
@@ -98,8 +98,8 @@ def test_pretraining_brings_a_clips_audio_and_face_together(paired_av, tiny):
     """After pre-training, a clip's audio embedding lies closer to its own frames' embedding
     than to the frames of clips of other emotions (on the generated corpus, whose faces and
     tones vary by emotion and clip)."""
+    from emoscope.train.contrastive import _embeddings
     from emoscope.train.data import FeatureDataset, PartStandardizer, collate
-    from emoscope.video.contrastive import _embeddings
 
     df, paired = paired_av
     labels = sorted(set(df.label))

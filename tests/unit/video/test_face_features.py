@@ -10,7 +10,7 @@ import pytest
 from emoscope import corpora, features
 from emoscope.errors import ConfigError
 from emoscope.testing.faces import write_av_clip, write_noise_video
-from emoscope.video.experiment import write_face_report
+from emoscope.train.paired import write_face_report
 
 
 def test_face_frames_shape_and_range(tmp_path):

@@ -153,7 +153,7 @@ def pretrain_contrastive(
         With ``embed_pair(x) -> (za (B, D), zv (B, D))`` (``av-fusion``, ``av-late-fusion``).
     cfg : ContrastiveConfig
     features : mapping id -> (audio array, frames array)
-        E.g. :class:`~emoscope.video.experiment.PairedFeatures`.
+        E.g. :class:`~emoscope.train.paired.PairedFeatures`.
     kind : str
         The items' kind (``"image+video"``).
     train_ids, train_y :

@@ -2,10 +2,10 @@
 
 Same API and same preprocessing as the torch Predictor (the feature extractor and standardiser
 run exactly as there); only the model is an ONNX graph (see
-:mod:`emoscope.inference.onnx_export`), run on the CPU provider with one intra-op thread by
+:mod:`emoscope.inference.onnx`), run on the CPU provider with one intra-op thread by
 default:
 
->>> from emoscope.inference.onnx_predictor import OnnxPredictor
+>>> from emoscope.inference.onnx.predictor import OnnxPredictor
 >>> p = OnnxPredictor.from_bundle("runs/default/bundle")   # exported in memory  # doctest: +SKIP
 >>> p = OnnxPredictor.from_onnx("model.onnx")              # no bundle needed     # doctest: +SKIP
 >>> p.predict(y, sr)                                                              # doctest: +SKIP
@@ -33,7 +33,7 @@ import numpy as np
 
 from emoscope.errors import BundleError, ConfigError, EmoscopeError
 from emoscope.features.inputs import AudioInputs
-from emoscope.inference.onnx_export import (
+from emoscope.inference.onnx.runtime import (
     INPUT_NAME,
     OUTPUT_NAME,
     metadata_from_session,
@@ -65,7 +65,7 @@ class OnnxBundle:
     path : Path
         The ``.onnx`` file.
     meta : dict
-        Its description (:func:`~emoscope.inference.onnx_export.read_onnx_metadata`).
+        Its description (:func:`~emoscope.inference.onnx.read_onnx_metadata`).
     extractor : FeatureExtractor
     labels : list of str
     standardizer : callable or None
@@ -160,7 +160,7 @@ class OnnxPredictor(Predictor):
         EmoscopeError
             The in-memory export disagrees with torch.
         """
-        from emoscope.inference.onnx_export import export_bundle
+        from emoscope.inference.onnx.export import export_bundle
 
         base = Predictor.from_bundle(path, trusted=trusted)
         bundle = base.bundle
@@ -190,7 +190,7 @@ class OnnxPredictor(Predictor):
         Parameters
         ----------
         onnx_path : path
-            A file written by :func:`~emoscope.inference.onnx_export.export_onnx`.
+            A file written by :func:`~emoscope.inference.onnx.export_onnx`.
         intra_op_threads : int
             onnxruntime threads per operator (1; 0: one per core).
 

@@ -1,6 +1,6 @@
 """ONNX export of a torch model bundle: one self-describing ``.onnx`` file, checked on export.
 
->>> from emoscope.inference.onnx_export import export_onnx, read_onnx_metadata
+>>> from emoscope.inference.onnx import export_onnx, read_onnx_metadata
 >>> export_onnx("runs/default/bundle", "model.onnx")                    # doctest: +SKIP
 PosixPath('model.onnx')
 >>> read_onnx_metadata("model.onnx")["check"]["max_abs_diff"]           # doctest: +SKIP
@@ -21,7 +21,7 @@ What is exported
 
     A batch of sequences must hold sequences of one length (no padding, no lengths input): the
     graph has no mask, so run unequal lengths one by one, as :class:`OnnxPredictor
-    <emoscope.inference.onnx_predictor.OnnxPredictor>` does. The feature extraction itself is
+    <emoscope.inference.onnx.predictor.OnnxPredictor>` does. The feature extraction itself is
     not in the graph: it stays numpy/librosa code (and the encoder, for ``ssl`` features).
 
 Self-describing: metadata inside the file, no sidecar
@@ -55,11 +55,12 @@ How it is exported
     family exportable without changing its function:
 
     - the conv blocks' channels-last reordering (a memory layout, not a computation: an
-      ``empty_like(...).copy_`` the exporter has no operator for) is skipped while tracing;
+      ``empty_like(...).copy_`` the exporter has no operator for) is skipped while exporting
+      (:mod:`emoscope.models.layers`);
     - for image models (fixed input size), adaptive pooling gets static sizes: an axis kept
       as it is (``None`` in ``output_size``) gets its concrete size, and an average pooling
       whose input size is not a multiple of its output size becomes the equal slices and
-      means (the exporter translates only whole multiples).
+      means (the exporter translates only whole multiples; :mod:`emoscope.models.export`).
 
 Checked on export
     The model is traced on one generated clip, then the graph is run in onnxruntime on the
@@ -81,41 +82,33 @@ import json
 import os
 import time
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from emoscope.errors import BundleError, ConfigError, EmoscopeError
+from emoscope.errors import ConfigError, EmoscopeError
+from emoscope.files import atomic_write_bytes
+from emoscope.inference.onnx.runtime import (
+    INPUT_NAME,
+    METADATA_KEY,
+    ONNX_FORMAT,
+    ONNX_FORMAT_VERSION,
+    OUTPUT_NAME,
+    onnx_session,
+    ort_version,
+)
 
 __all__ = [
     "DEFAULT_ATOL",
     "DEFAULT_OPSET",
-    "INPUT_NAME",
     "MAX_OPSET",
-    "METADATA_KEY",
     "MIN_OPSET",
-    "ONNX_FORMAT",
-    "ONNX_FORMAT_VERSION",
-    "OUTPUT_NAME",
     "export_bundle",
     "export_onnx",
-    "metadata_from_session",
-    "onnx_session",
-    "read_onnx_metadata",
 ]
 
-#: ``format`` of the ``"emoscope"`` metadata entry.
-ONNX_FORMAT = "emoscope-onnx"
-#: Version of that metadata's layout; files of a newer version are refused.
-ONNX_FORMAT_VERSION = 1
-#: The ``metadata_props`` key holding the JSON description.
-METADATA_KEY = "emoscope"
-#: Names of the graph's input and output.
-INPUT_NAME = "features"
-OUTPUT_NAME = "probabilities"
 #: Opset written when none is asked for (run by onnxruntime >= 1.12 and most other runtimes).
 DEFAULT_OPSET = 17
 #: Opsets :func:`export_onnx` accepts (13: softmax over one axis; 20: the TorchScript
@@ -131,136 +124,6 @@ LOG_FLOOR = 1e-4
 #: speech-like sound, a chirp, a tone in noise, quiet speech-like) the export is checked on.
 TRACE_SECONDS = 1.6
 CHECK_SECONDS = (0.7, 2.3, 3.7, 5.1)
-
-
-# --------------------------------------------------------------------------------------------
-# onnxruntime sessions and metadata
-
-
-def _ort_errors() -> tuple[type[BaseException], ...]:
-    """onnxruntime's own exception types (not exported under one base class)."""
-    from onnxruntime.capi import onnxruntime_pybind11_state as state
-
-    names = ("Fail", "InvalidArgument", "InvalidProtobuf", "NoSuchFile", "NoModel",
-             "InvalidGraph", "NotImplemented", "RuntimeException", "ModelLoaded",
-             "EngineError", "EPFail")
-    found = tuple(t for n in names if isinstance(t := getattr(state, n, None), type))
-    return (*found, RuntimeError, OSError, ValueError)
-
-
-def onnx_session(model: str | os.PathLike[str] | bytes, *, intra_op_threads: int = 1) -> Any:
-    """An onnxruntime CPU session for a model file (or its bytes).
-
-    Parameters
-    ----------
-    model : path or bytes
-        An ``.onnx`` file, or a serialised model.
-    intra_op_threads : int
-        Threads one operator may use (1: the calling thread only; 0: onnxruntime's default,
-        one per core). Operators run one after the other (sequential execution).
-
-    Returns
-    -------
-    onnxruntime.InferenceSession
-
-    Raises
-    ------
-    BundleError
-        No such file, or not a model onnxruntime can run.
-    ConfigError
-        ``intra_op_threads`` negative or not an integer.
-    """
-    if (not isinstance(intra_op_threads, int) or isinstance(intra_op_threads, bool)
-            or intra_op_threads < 0):
-        raise ConfigError(f"intra_op_threads must be an integer >= 0 (0: onnxruntime's "
-                          f"default), got {intra_op_threads!r}")
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = intra_op_threads
-    opts.inter_op_num_threads = 1
-    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.log_severity_level = 3  # errors only: no warnings about unused initialisers
-    source = "the exported model" if isinstance(model, bytes) else str(model)
-    if not isinstance(model, bytes):
-        if not Path(model).is_file():
-            raise BundleError(f"{source}: no such ONNX file")
-        model = str(model)
-    try:
-        return ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
-    except _ort_errors() as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BundleError(f"{source}: not a model onnxruntime can run ({first})") from None
-
-
-def _check_metadata(meta: Any, source: str) -> dict[str, Any]:
-    if not isinstance(meta, dict) or meta.get("format") != ONNX_FORMAT:
-        raise BundleError(f"{source}: not an emoscope ONNX export (no {ONNX_FORMAT!r} "
-                          f"description in its {METADATA_KEY!r} metadata)")
-    try:
-        version = int(meta.get("format_version", 0))
-    except (TypeError, ValueError):
-        version = -1
-    if version < 1:
-        raise BundleError(f"{source}: bad format_version {meta.get('format_version')!r}")
-    if version > ONNX_FORMAT_VERSION:
-        raise BundleError(f"{source}: emoscope ONNX format {version} is newer than this "
-                          f"emoscope reads ({ONNX_FORMAT_VERSION}); upgrade emoscope")
-    missing = [k for k in ("labels", "features", "model", "input", "output") if k not in meta]
-    if missing:
-        raise BundleError(f"{source}: incomplete emoscope metadata (missing "
-                          f"{', '.join(missing)})")
-    return meta
-
-
-def metadata_from_session(session: Any, *, source: str = "the ONNX model") -> dict[str, Any]:
-    """The ``"emoscope"`` description of a model loaded in an onnxruntime session.
-
-    Raises
-    ------
-    BundleError
-        No such description (not exported by emoscope), unreadable, or of a newer format.
-    """
-    raw = session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
-    if raw is None:
-        return _check_metadata(None, source)
-    try:
-        meta = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise BundleError(f"{source}: corrupt {METADATA_KEY!r} metadata ({exc})") from None
-    return _check_metadata(meta, source)
-
-
-def read_onnx_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The JSON description stored in an exported ``.onnx`` file (see the module docstring).
-
-    Raises
-    ------
-    BundleError
-        No such file, not an ONNX model, or not one exported by emoscope.
-    """
-    import onnx
-
-    p = Path(path)
-    if not p.is_file():
-        raise BundleError(f"{p}: no such ONNX file")
-    try:
-        model = onnx.load(str(p), load_external_data=False)
-    except Exception as exc:  # protobuf's DecodeError and onnx's own errors share no base
-        raise BundleError(f"{p}: not an ONNX model ({type(exc).__name__})") from None
-    props = {e.key: e.value for e in model.metadata_props}
-    if METADATA_KEY not in props:
-        return _check_metadata(None, str(p))
-    try:
-        meta = json.loads(props[METADATA_KEY])
-    except json.JSONDecodeError as exc:
-        raise BundleError(f"{p}: corrupt {METADATA_KEY!r} metadata ({exc})") from None
-    return _check_metadata(meta, str(p))
-
-
-# --------------------------------------------------------------------------------------------
-# Export
 
 
 def _check_opset(opset: int | None) -> int:
@@ -294,7 +157,7 @@ def _probe_features(predictor: Any) -> tuple[np.ndarray, list[np.ndarray]]:
     """The bundle's standardised features of generated clips: one to trace the model with,
     and several others, of other lengths and kinds of sound, to check the graph on (a size the
     tracer froze as a constant shows only on an input of another size)."""
-    from emoscope.testing.synth import chirp, noise, speechlike, tone
+    from emoscope.audio.synth import chirp, noise, speechlike, tone
 
     sr = predictor.sample_rate
     trace = speechlike(seconds=TRACE_SECONDS, sr=sr, seed=11)
@@ -320,136 +183,25 @@ def _check_groups(kind: str, feats: Sequence[np.ndarray]) -> list[list[np.ndarra
     return groups
 
 
-@contextmanager
-def _exportable() -> Iterator[None]:
-    """Skip the conv blocks' channels-last reordering while tracing (see the module docstring).
-
-    It only changes the memory layout of a tensor (``empty_like(..., channels_last).copy_``),
-    which ONNX has no notion of and the exporter has no operator for.
-    """
-    from unittest import mock
-
-    from emoscope.models import layers
-
-    if not hasattr(layers, "_channels_last"):
-        yield
-        return
-    with mock.patch.object(layers, "_channels_last", lambda x: x):
-        yield
-
-
-def _windows(n_in: int, n_out: int) -> list[tuple[int, int]]:
-    """Adaptive pooling's windows along one axis: ``[floor(i n_in / n_out),
-    ceil((i + 1) n_in / n_out))`` for each output index ``i``."""
-    return [((i * n_in) // n_out, -(-((i + 1) * n_in) // n_out)) for i in range(n_out)]
-
-
-def _fixed_adaptive_avg_pool2d(in_hw: tuple[int, int], out_hw: tuple[int, int]) -> Any:
-    """An ``nn.Module`` equal to ``AdaptiveAvgPool2d(out_hw)`` on inputs of size ``in_hw``,
-    built from slices and means, which ONNX expresses whatever the sizes (the exporter's own
-    translation needs each input size to be a multiple of the output size)."""
-    import torch
-    from torch import nn
-
-    class FixedAdaptiveAvgPool2d(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.rows = _windows(in_hw[0], out_hw[0])
-            self.cols = _windows(in_hw[1], out_hw[1])
-            self.keep_rows, self.keep_cols = in_hw[0] == out_hw[0], in_hw[1] == out_hw[1]
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            # a window's mean is the mean over its rows of the means over its columns (every
-            # row of a window has the same columns), so the two axes pool one after the other
-            if not self.keep_rows:
-                x = torch.cat([x[..., a:b, :].mean(dim=-2, keepdim=True)
-                               for a, b in self.rows], dim=-2)  # (B, C, out_h, W)
-            if not self.keep_cols:
-                x = torch.cat([x[..., a:b].mean(dim=-1, keepdim=True)
-                               for a, b in self.cols], dim=-1)  # (B, C, out_h, out_w)
-            return x
-
-    return FixedAdaptiveAvgPool2d()
-
-
-def _static_adaptive_pools(net: Any, example: Any) -> None:
-    """Make adaptive pooling static for one fixed input size (images), in place.
-
-    Each adaptive pooling layer sees one input size, observed on ``example``. An axis kept as
-    it is (``None`` in ``output_size``) gets its concrete size; an ``AdaptiveAvgPool2d`` whose
-    input size is not a multiple of its output size is replaced by an equal module of slices
-    and means (:func:`_fixed_adaptive_avg_pool2d`).
-    """
-    import torch
-    from torch import nn
-
-    adaptive = (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d,
-                nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d)
-    pools = {name: m for name, m in net.named_modules() if isinstance(m, adaptive)}
-    if not pools:
-        return
-    seen: dict[int, tuple[int, ...]] = {}
-
-    def record(mod: nn.Module, args: tuple[torch.Tensor, ...]) -> None:
-        seen[id(mod)] = tuple(args[0].shape)
-
-    hooks = [m.register_forward_pre_hook(record) for m in pools.values()]
-    try:
-        with torch.inference_mode():
-            net(example)
-    finally:
-        for h in hooks:
-            h.remove()
-    for name, m in pools.items():
-        if id(m) not in seen:
-            continue  # not on this input's path
-        dims = len(m.output_size) if isinstance(m.output_size, tuple | list) else 1
-        size = seen[id(m)][-dims:]
-        wanted = m.output_size if isinstance(m.output_size, tuple | list) else (m.output_size,)
-        out = tuple(s if o is None else int(o) for o, s in zip(wanted, size, strict=True))
-        if isinstance(m, nn.AdaptiveAvgPool2d) and any(s % o for s, o in zip(size, out,
-                                                                             strict=True)):
-            parent_name, _, child = name.rpartition(".")
-            parent = net.get_submodule(parent_name) if parent_name else net
-            parent._modules[child] = _fixed_adaptive_avg_pool2d(
-                (size[0], size[1]), (out[0], out[1]))
-        else:
-            m.output_size = out if dims > 1 else out[0]
-
-
-def _with_softmax(net: Any) -> Any:
-    """``net`` followed by a softmax over the classes, as one ``nn.Module`` in eval mode."""
-    import torch
-    from torch import nn
-
-    class WithSoftmax(nn.Module):
-        def __init__(self, inner: nn.Module) -> None:
-            super().__init__()
-            self.model = inner
-
-        def forward(self, features: torch.Tensor) -> torch.Tensor:
-            return torch.softmax(self.model(features), dim=-1)  # (B, n_classes)
-
-    return WithSoftmax(net).eval()
-
-
 def _export_bytes(bundle: Any, *, opset: int, example: np.ndarray) -> bytes:
     """Serialised ONNX model (no metadata yet) of ``bundle.model`` with a softmax."""
     import torch
+
+    from emoscope.models.export import static_adaptive_pools, with_softmax
 
     net = copy.deepcopy(bundle.model).eval()
     kind = net.input_kind
     x = torch.from_numpy(np.ascontiguousarray(example, dtype=np.float32))
     if kind == "image":
-        _static_adaptive_pools(net, x)
-    wrapped = _with_softmax(net)
+        static_adaptive_pools(net, x)
+    wrapped = with_softmax(net)
     axes: dict[str, dict[int, str]] = {INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}}
     if kind == "sequence":
         axes[INPUT_NAME][1] = "frames"
     buf = io.BytesIO()
     name = bundle.meta["model"]["name"]
     try:
-        with warnings.catch_warnings(), _exportable(), torch.no_grad():
+        with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the legacy exporter's DeprecationWarning, tracer
             torch.onnx.export(wrapped, (x,), buf, dynamo=False, input_names=[INPUT_NAME],
                               output_names=[OUTPUT_NAME], dynamic_axes=axes,
@@ -539,7 +291,7 @@ def export_bundle(bundle: Any, *, opset: int | None = None,
     """Export a loaded bundle: the serialised ONNX model and its description.
 
     The in-memory half of :func:`export_onnx` (used by
-    :meth:`~emoscope.inference.onnx_predictor.OnnxPredictor.from_bundle` without writing a
+    :meth:`~emoscope.inference.onnx.predictor.OnnxPredictor.from_bundle` without writing a
     file). Parameters and errors as :func:`export_onnx`.
 
     Returns
@@ -576,15 +328,9 @@ def export_bundle(bundle: Any, *, opset: int | None = None,
                             "nothing written")
     check = {"max_abs_diff": diff, "max_abs_log_diff": log_diff, "atol": atol,
              "log_atol": LOG_ATOL, "trace_seconds": TRACE_SECONDS,
-             "clip_seconds": list(CHECK_SECONDS), "onnxruntime": _ort_version()}
+             "clip_seconds": list(CHECK_SECONDS), "onnxruntime": ort_version()}
     meta = _describe(bundle, kind=kind, opset=opset, check=check)
     return _with_metadata(data, meta), meta
-
-
-def _ort_version() -> str:
-    import onnxruntime as ort
-
-    return str(ort.__version__)
 
 
 def _peek_family(path: Path) -> str | None:
@@ -640,10 +386,4 @@ def export_onnx(bundle_path: str | os.PathLike[str], out_path: str | os.PathLike
     bundle = load_bundle(src)
     data, _ = export_bundle(bundle, opset=opset, atol=atol)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+    return atomic_write_bytes(out, data)
