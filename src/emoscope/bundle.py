@@ -29,11 +29,43 @@ import numpy as np
 
 from emoscope.errors import BundleError, ConfigError
 
-__all__ = ["BUNDLE_FORMAT", "BUNDLE_VERSION", "Bundle", "add_reference_metrics", "load_bundle",
-           "save_bundle"]
+__all__ = ["BUNDLE_FORMAT", "BUNDLE_VERSION", "Bundle", "TrainedModel", "add_reference_metrics",
+           "load_bundle", "save_bundle"]
 
 BUNDLE_FORMAT = "emoscope-bundle"
 BUNDLE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """What a bundle keeps of one trained fold's model.
+
+    Attributes
+    ----------
+    model_spec : dict
+        :func:`emoscope.models.model_spec` of the model (rebuilds its architecture).
+    family : {"torch", "sklearn"}
+    state : dict of str to torch.Tensor, optional
+        Torch weights.
+    sklearn_state : dict, optional
+        A scikit-learn model's ``get_state()``.
+    standardizer : dict, optional
+        The feature standardiser's ``to_dict()``.
+    video_features : dict, optional
+        Audio-visual models: the face-frames extractor's spec.
+    """
+
+    model_spec: dict[str, Any]
+    family: str
+    state: dict[str, Any] | None = None
+    sklearn_state: dict[str, Any] | None = None
+    standardizer: dict[str, Any] | None = None
+    video_features: dict[str, Any] | None = None
+
+    @property
+    def has_weights(self) -> bool:
+        """Whether the weights are here (a fold read back from ``result.json`` has none)."""
+        return self.state is not None or self.sklearn_state is not None
 
 
 @dataclass
@@ -223,7 +255,7 @@ def add_reference_metrics(path: str | os.PathLike[str],
 
 
 def save_bundle(path: str | os.PathLike[str], *, extractor: Any, labels: list[str],
-                extra: dict[str, Any], metrics: dict[str, Any], config: Any,
+                trained: TrainedModel, metrics: dict[str, Any], config: Any,
                 fold_name: str, protocol: Any,
                 reference_metrics: list[dict[str, Any]] | None = None) -> Path:
     """Write a bundle folder from a trained fold (see :mod:`emoscope.train.experiment`).
@@ -242,8 +274,8 @@ def save_bundle(path: str | os.PathLike[str], *, extractor: Any, labels: list[st
     meta: dict[str, Any] = {
         "format": BUNDLE_FORMAT, "format_version": BUNDLE_VERSION,
         "emoscope_version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "labels": list(labels), "features": extractor.spec(), "model": extra["model_spec"],
-        "family": extra["family"], "standardizer": extra.get("standardizer"),
+        "labels": list(labels), "features": extractor.spec(), "model": trained.model_spec,
+        "family": trained.family, "standardizer": trained.standardizer,
         "fold": fold_name,
         "metrics": {"protocol": metrics["protocol"], "leaky": metrics["leaky"],
                     "n_folds": len(metrics["folds"]), "mean": metrics["mean"],
@@ -252,12 +284,14 @@ def save_bundle(path: str | os.PathLike[str], *, extractor: Any, labels: list[st
     }
     if reference_metrics:
         meta["reference_metrics"] = [_reference(r) for r in reference_metrics]
-    if extra.get("video_features"):  # audio-visual: the face-frames extractor's spec
-        meta["video_features"] = extra["video_features"]
-    if extra["family"] == "torch":
-        save_torch(extra["state"], str(out / "weights.safetensors"))
+    if not trained.has_weights:
+        raise BundleError("this fold's weights are not at hand (read back from result.json)")
+    if trained.video_features:  # audio-visual: the face-frames extractor's spec
+        meta["video_features"] = trained.video_features
+    if trained.family == "torch":
+        save_torch(trained.state, str(out / "weights.safetensors"))
     else:
-        state = extra["sklearn_state"]
+        state = trained.sklearn_state
         meta["sklearn"] = {"format": state["format"], "version": state["sklearn_version"]}
         if state["format"] == "arrays":
             save_numpy({k: np.ascontiguousarray(v) for k, v in state["arrays"].items()},

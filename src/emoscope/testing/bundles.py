@@ -37,7 +37,7 @@ def make_bundle(
     import torch
 
     from emoscope import features, models
-    from emoscope.bundle import save_bundle
+    from emoscope.bundle import TrainedModel, save_bundle
     from emoscope.config import load_config
     from emoscope.features.standardize import Standardizer
     from emoscope.testing.synth import speechlike
@@ -66,8 +66,8 @@ def make_bundle(
     metrics = {"protocol": "none", "leaky": False, "folds": [],
                "mean": {"ua": 0.0, "wa": 0.0, "macro_f1": 0.0},
                "std": {"ua": 0.0, "wa": 0.0, "macro_f1": 0.0}}
-    extra = {"model_spec": models.model_spec(net), "family": "torch",
-             "standardizer": None if standardizer is None else standardizer.to_dict(),
-             "state": state}
-    return save_bundle(path, extractor=extractor, labels=list(labels), extra=extra,
+    trained = TrainedModel(
+        model_spec=models.model_spec(net), family="torch", state=state,
+        standardizer=None if standardizer is None else standardizer.to_dict())
+    return save_bundle(path, extractor=extractor, labels=list(labels), trained=trained,
                        metrics=metrics, config=cfg, fold_name="untrained", protocol=None)

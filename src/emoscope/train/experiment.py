@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,8 @@ from emoscope.config import ExperimentConfig, save_config
 from emoscope.errors import ConfigError
 from emoscope.evaluate.results import FoldResult, build_results, write_metrics, write_predictions
 from emoscope.protocols.base import Protocol
-from emoscope.train.context import LocalContext, TrainingContext, check_distributable
+from emoscope.train.context import LocalContext, check_distributable
+from emoscope.train.fold import FoldOutcome, train_sklearn_fold, train_torch_fold
 
 __all__ = ["RunResult", "build_protocol", "for_protocol", "load_manifest", "run_experiment"]
 
@@ -116,110 +116,6 @@ def _targets(manifest: pd.DataFrame, labels: list[str]) -> dict[str, int]:
             if lab in index}
 
 
-def _fold_torch(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: dict[str, int],
-                labels: list[str], fold_dir: Path, resume: bool,
-                progress: Callable[[int, dict[str, float]], None] | None,
-                variants: list[features.FeatureSet] | None = None,
-                ctx: TrainingContext | None = None,
-                ) -> tuple[np.ndarray, dict[str, Any]]:
-    import torch
-
-    from emoscope import models
-    from emoscope.train.data import FeatureDataset
-    from emoscope.train.loop import train_torch_model
-
-    train_ids = [i for i in fold.train if i in fs]
-    valid_ids = [i for i in fold.valid if i in fs]
-    test_ids = [i for i in fold.test if i in fs]
-    example = fs[train_ids[0]]
-    kind = fs.kind
-    input_shape = (tuple(a.shape for a in example) if isinstance(example, tuple)
-                   else example.shape)
-    torch.manual_seed(cfg.train.seed)
-    model = cfg.model.build(input_shape=input_shape, n_classes=len(labels))
-    aug = cfg.augment
-    transform, batch_transform = None, None
-    if kind == "image" and aug.image_enabled:
-        from emoscope.augment import ImageAugmenter
-
-        transform = ImageAugmenter(aug, seed=cfg.train.seed)
-    elif kind.startswith("image+") and aug.image_enabled:  # audio-visual: the image part
-        from emoscope.augment import ImageAugmenter
-        from emoscope.train.paired import image_part_transform
-
-        transform = image_part_transform(ImageAugmenter(aug, seed=cfg.train.seed))
-    if aug.feature_enabled and kind == "sequence":
-        from emoscope.augment import BatchAugmenter
-
-        batch_transform = BatchAugmenter(aug)
-    elif aug.mixup_alpha > 0:
-        from emoscope.augment import BatchAugmenter
-
-        batch_transform = BatchAugmenter(aug, specaugment=False)
-    if cfg.train.threads:
-        torch.set_num_threads(cfg.train.threads)
-    pretrain_history = None
-    if cfg.video is not None:  # audio-visual: contrastive pre-training first, when asked
-        from emoscope.train.contrastive import pretrain_contrastive
-
-        av = cfg.video
-        if av.pretrain.epochs:
-            pretrain_history = pretrain_contrastive(
-                model, av.pretrain, fs, kind=kind, train_ids=train_ids,
-                train_y=[y[i] for i in train_ids], batch_size=cfg.train.batch_size,
-                seed=cfg.train.seed, standardize=cfg.train.standardize,
-                checkpoint=fold_dir / "pretrained.pt", resume=resume)
-    res = train_torch_model(
-        model, cfg.train, fs, kind=kind, train_ids=train_ids,
-        train_y=[y[i] for i in train_ids], valid_ids=valid_ids,
-        valid_y=[y[i] for i in valid_ids], n_classes=len(labels),
-        checkpoint=fold_dir / "checkpoint.pt", resume=resume, progress=progress,
-        transform=transform, batch_transform=batch_transform, variants=variants or (),
-        distributed=ctx,
-    )
-    test_ds = FeatureDataset(fs, test_ids, [y[i] for i in test_ids], kind=kind,
-                             standardizer=res.standardizer)
-    ctx = ctx if ctx is not None else LocalContext()
-    # distributed: the ranks share the test set; the main process writes
-    probs = ctx.predict_proba(res.model, test_ds, batch_size=cfg.train.batch_size)
-    if ctx.is_main:
-        (fold_dir / "history.json").write_text(json.dumps(res.history, indent=1))
-    state = {k: v.detach().contiguous() for k, v in res.model.state_dict().items()}
-    extra = {"history": res.history, "best_epoch": res.best_epoch,
-             "best_valid_ua": res.best_valid_ua, "train_seconds": res.seconds,
-             "model_spec": models.model_spec(res.model), "family": "torch",
-             "standardizer": None if res.standardizer is None else res.standardizer.to_dict(),
-             "state": state, "test_ids": test_ids}
-    if cfg.video is not None:  # audio-visual: the bundle also keeps the face-frames extractor
-        extra["video_features"] = fs.parts[1].extractor.spec()
-        extra["pretrain_history"] = pretrain_history
-    return probs, extra
-
-
-def _fold_sklearn(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: dict[str, int],
-                  labels: list[str], variants: list[features.FeatureSet] | None = None,
-                  ) -> tuple[np.ndarray, dict[str, Any]]:
-    from emoscope import models
-
-    t0 = time.perf_counter()
-    train_ids = [i for i in (*fold.train, *fold.valid) if i in fs]  # no epochs to select
-    test_ids = [i for i in fold.test if i in fs]
-    x_train = fs.stack(train_ids)
-    y_train = [y[i] for i in train_ids]
-    for v in variants or []:  # augmented copies are extra training rows
-        extra_ids = [i for i in train_ids if i in v]
-        if extra_ids:
-            x_train = np.concatenate([x_train, v.stack(extra_ids)])
-            y_train += [y[i] for i in extra_ids]
-    model = cfg.model.build(input_shape=x_train.shape[1:], n_classes=len(labels))
-    model.fit(x_train, np.array(y_train))
-    probs = model.predict_proba(fs.stack(test_ids))
-    return probs, {"history": [], "best_epoch": None, "best_valid_ua": None,
-                   "train_seconds": time.perf_counter() - t0,
-                   "model_spec": models.model_spec(model), "family": "sklearn",
-                   "sklearn_state": model.get_state(), "test_ids": test_ids}
-
-
 def run_experiment(
     cfg: ExperimentConfig,
     *,
@@ -299,7 +195,7 @@ def run_experiment(
     speakers = dict(zip(rows["id"], rows["speaker"].astype(str), strict=True))
 
     fold_results: list[FoldResult] = []
-    fold_extras: list[dict[str, Any]] = []
+    outcomes: list[FoldOutcome] = []
     with EpochProgress(enabled=progress) as bar:
         for k, fold in enumerate(prot.folds, start=1):
             fold_dir = run_dir / "folds" / f"fold-{k}"
@@ -311,33 +207,30 @@ def run_experiment(
             if finished and not main:
                 continue
             if finished:
-                saved = json.loads(done.read_text())
-                probs = np.asarray(saved["probabilities"], dtype=np.float32)
-                extra = saved["extra"]
+                outcome = FoldOutcome.from_json(json.loads(done.read_text()))
             elif family == "sklearn":
-                probs, extra = _fold_sklearn(cfg, fold, fs, y, labels, variants)
+                outcome = train_sklearn_fold(cfg, fold, fs, y, labels, variants)
             else:
-                probs, extra = _fold_torch(cfg, fold, fs, y, labels, fold_dir, resume,
+                outcome = train_torch_fold(cfg, fold, fs, y, labels, fold_dir, resume,
                                            bar.fold(f"fold {k}/{len(prot.folds)}",
                                                     cfg.train.epochs), variants, ctx=ctx)
-            test_ids = extra["test_ids"]
+            test_ids = outcome.test_ids
             fr = FoldResult.from_probabilities(
-                k, fold.name, y_true=[y[i] for i in test_ids], probabilities=probs,
-                ids=test_ids, speakers=[speakers[i] for i in test_ids])
+                k, fold.name, y_true=[y[i] for i in test_ids],
+                probabilities=outcome.probabilities, ids=test_ids,
+                speakers=[speakers[i] for i in test_ids])
             fold_results.append(fr)
-            fold_extras.append(extra)
+            outcomes.append(outcome)
             if not main:  # distributed: rank 0 writes the fold's files
                 continue
             if not finished:
-                light = {k2: v for k2, v in extra.items()
-                         if k2 not in ("state", "sklearn_state")}
-                done.write_text(json.dumps({"probabilities": probs.tolist(), "extra": light}))
-            _write_fold_plots(fold_dir, extra.get("history") or [])
+                outcome.write(done)
+            _write_fold_plots(fold_dir, outcome.history)
     if not main:  # distributed: the other ranks wait for the main process's outputs
         ctx.barrier()
         return RunResult(run_dir, {}, prot, skipped, time.perf_counter() - t0, None)
 
-    train_seconds = sum(e.get("train_seconds") or 0.0 for e in fold_extras)
+    train_seconds = sum(o.train_seconds for o in outcomes)
     results = build_results(prot.name, prot.leaky, labels, fold_results,
                              model=cfg.model.name, features=extractor.spec(),
                              train_seconds=round(train_seconds, 1),
@@ -349,11 +242,10 @@ def run_experiment(
     if save_bundle:
         from emoscope.bundle import save_bundle as write_bundle
 
-        best = _best_fold(fold_extras)
-        extra = fold_extras[best]
-        if "state" in extra or "sklearn_state" in extra:
+        best = _best_fold(outcomes)
+        if outcomes[best].trained.has_weights:
             bundle = write_bundle(run_dir / "bundle", extractor=extractor, labels=labels,
-                                  extra=extra, metrics=results, config=cfg,
+                                  trained=outcomes[best].trained, metrics=results, config=cfg,
                                   fold_name=prot.folds[best].name, protocol=prot)
     seconds = time.perf_counter() - t0
     from emoscope.report.training_report import write_training_report
@@ -382,8 +274,8 @@ def _waveform_variants(cfg: ExperimentConfig, aug: Any, rows: pd.DataFrame, prot
     return out
 
 
-def _best_fold(extras: list[dict[str, Any]]) -> int:
-    scores = [e.get("best_valid_ua") for e in extras]
+def _best_fold(outcomes: list[FoldOutcome]) -> int:
+    scores = [o.best_valid_ua for o in outcomes]
     if all(s is None for s in scores):
         return 0
     return int(np.argmax([-1.0 if s is None else s for s in scores]))

@@ -325,7 +325,7 @@ def test_bad_thread_count(crnn_onnx: Path, threads: object) -> None:
 
 def _sklearn_bundle(path: Path) -> Path:
     from emoscope import features
-    from emoscope.bundle import save_bundle
+    from emoscope.bundle import TrainedModel, save_bundle
     from emoscope.config import load_config
 
     rng = np.random.default_rng(0)
@@ -335,10 +335,10 @@ def _sklearn_bundle(path: Path) -> Path:
                        "protocol": {"name": "random"}, "features": {"name": "mfcc-mean"},
                        "model": {"name": "logreg"}})
     metrics = {"protocol": "none", "leaky": False, "folds": [], "mean": {}, "std": {}}
-    extra = {"model_spec": models.model_spec(net), "family": "sklearn", "standardizer": None,
-             "sklearn_state": net.get_state()}
+    trained = TrainedModel(model_spec=models.model_spec(net), family="sklearn",
+                           sklearn_state=net.get_state())
     return save_bundle(path, extractor=features.create("mfcc-mean"), labels=list(DEFAULT_LABELS),
-                       extra=extra, metrics=metrics, config=cfg, fold_name="untrained",
+                       trained=trained, metrics=metrics, config=cfg, fold_name="untrained",
                        protocol=None)
 
 
