@@ -2,7 +2,8 @@
 extraction with bounded memory.
 
 Every module in this package except the infrastructure (``base``, ``functional``, ``cache``,
-``extract``, ``inputs``, ``standardize``) defines one extractor and is imported automatically.
+``extract``, ``inputs``, ``standardize``, ``whisper_encoder``, ``whisper_frontend``) defines one
+extractor and is imported automatically.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from emoscope.features.extract import (
 from emoscope.registry import import_plugins
 
 import_plugins(__name__, __path__, infrastructure={"base", "functional", "cache", "extract",
-                                                  "inputs", "standardize"})
+                                                  "inputs", "standardize",
+                                                  "whisper_encoder", "whisper_frontend"})
 
 
 def available() -> list[str]:

@@ -1,0 +1,133 @@
+"""Hidden states of a frozen Whisper encoder, pooled per layer: the ``whisper`` feature.
+
+The weights are never downloaded: ``model_path`` names a local folder in the Hugging Face
+layout (see :mod:`emoscope.features.whisper_encoder`), e.g. ``../shared/models/whisper-base``.
+
+>>> ext = features.create("whisper", model_path="models/whisper-base", layers=(2, 3))
+...                                                                        # doctest: +SKIP
+>>> ext(y, sr).shape          # 2 layers x (mean, std) x 512                # doctest: +SKIP
+(2048,)
+
+Each clip goes through Whisper's own log-mel front end
+(:mod:`emoscope.features.whisper_frontend`) and the encoder without the padding to 30 s, every
+hidden state in one pass (0 = after the convolutions and positions, then each layer; the last
+one after the final layer norm). The middle layers carry the most emotion (see
+``../shared/models/README.md``): keep them with ``layers``.
+
+The cache key adds a fingerprint of the folder (its ``config.json`` and weights file) to the
+options, so that replacing the weights in the same folder never returns features of the old
+ones. Extractor instances hold no model (it is loaded once per process and folder content), so
+they pickle cheaply to worker processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from emoscope.errors import ConfigError
+from emoscope.features.base import FeatureConfig, FeatureExtractor, register_feature
+
+__all__ = ["WhisperFeature", "WhisperFeatureConfig"]
+
+
+@dataclass(frozen=True)
+class WhisperFeatureConfig(FeatureConfig):
+    """Options of :class:`WhisperFeature`.
+
+    Attributes
+    ----------
+    model_path : str
+        A local folder holding a Whisper checkpoint in the Hugging Face layout. Required.
+    layers : tuple of int, optional
+        Which hidden states, in this order (``0``: after the convolutions, ``i``: after layer
+        ``i``; negative values count from the end). ``None``: all of them.
+    pooling : {"mean+std", "mean", "none"}
+        ``"mean+std"``: each kept layer's mean then standard deviation over frames,
+        concatenated, ``(n_layers * 2 * d_model,)``; ``"mean"``: ``(n_layers * d_model,)``;
+        ``"none"``: the frames, averaged over the kept layers, ``(n_frames, d_model)`` (50
+        frames a second).
+    """
+
+    model_path: str = ""
+    layers: tuple[int, ...] | None = None
+    pooling: Literal["mean+std", "mean", "none"] = "mean+std"
+
+
+@register_feature("whisper")
+class WhisperFeature(FeatureExtractor):
+    """Pooled hidden states of a frozen Whisper encoder (see the module docstring)."""
+
+    Config = WhisperFeatureConfig
+    version = "1"
+
+    def validate_config(self) -> None:
+        from emoscope.features.whisper_encoder import inspect_folder
+
+        cfg = self.config
+        if not cfg.model_path:
+            raise ConfigError("whisper: model_path is required (a local folder with a Whisper "
+                              "checkpoint, e.g. ../shared/models/whisper-base)")
+        if cfg.sample_rate != 16000:
+            raise ConfigError(f"whisper: the encoder reads 16 kHz audio; sample_rate must be "
+                              f"16000, got {cfg.sample_rate}")
+        self._info = inspect_folder(cfg.model_path)
+        n_states = self._info.n_layers + 1
+        layers = cfg.layers if cfg.layers is not None else tuple(range(n_states))
+        if not layers:
+            raise ConfigError("whisper: layers must name at least one hidden state")
+        bad = [k for k in layers if not -n_states <= k < n_states]
+        if bad:
+            raise ConfigError(f"whisper: layer(s) {bad} out of range; this encoder has hidden "
+                              f"states 0 to {n_states - 1}")
+        self._layers = tuple(k % n_states for k in layers)
+        self.kind = "sequence" if cfg.pooling == "none" else "vector"
+
+    @property
+    def hidden_size(self) -> int:
+        """``d_model`` of the encoder."""
+        return self._info.hidden_size
+
+    @property
+    def layer_indices(self) -> tuple[int, ...]:
+        """The kept hidden states, as non-negative indices."""
+        return self._layers
+
+    def weights_fingerprint(self) -> str:
+        """The model folder's fingerprint (see
+        :func:`emoscope.features.whisper_encoder.folder_fingerprint`)."""
+        from emoscope.features.whisper_encoder import folder_fingerprint
+
+        return folder_fingerprint(self._info)
+
+    def cache_key(self) -> str:
+        """The options' key and the model folder's content."""
+        blob = f"{super().cache_key()}:{self.weights_fingerprint()}".encode()
+        return hashlib.blake2b(blob, digest_size=12).hexdigest()
+
+    def feature_names(self) -> list[str] | None:
+        if self.kind != "vector":
+            return None
+        stats = ("mean", "std") if self.config.pooling == "mean+std" else ("mean",)
+        return [f"L{k}_{s}{i}" for k in self._layers for s in stats
+                for i in range(self.hidden_size)]
+
+    def extract(self, y: np.ndarray) -> np.ndarray:
+        from emoscope.features.whisper_encoder import encode, load_encoder
+        from emoscope.features.whisper_frontend import log_mel
+
+        mel = log_mel(y, n_mels=self._info.n_mels)
+        encoder = load_encoder(self._info, self.weights_fingerprint())
+        states = encode(encoder, [mel])[0]
+        kept = [states[k] for k in self._layers]  # each (frames, d)
+        if self.config.pooling == "none":
+            return np.mean(kept, axis=0).astype(np.float32)
+        parts = []
+        for s in kept:
+            parts.append(s.mean(axis=0))
+            if self.config.pooling == "mean+std":
+                parts.append(s.std(axis=0))
+        return np.concatenate(parts).astype(np.float32)
