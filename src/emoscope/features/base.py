@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from emoscope.audio.dsp import resample, to_mono
-from emoscope.errors import AudioError, ConfigError, EmptyAudioError
+from emoscope.errors import AudioError, ConfigError, EmoscopeError, EmptyAudioError
 from emoscope.registry import Registry
 from emoscope.schema import options_from_dict
 
@@ -150,6 +150,17 @@ class FeatureExtractor(ABC):
         AudioError
             Not a waveform, non-finite samples, or too short for this feature.
         """
+        return self._finish(self.extract(self.prepare(y, sr)))
+
+    def prepare(self, y: np.ndarray, sr: int) -> np.ndarray:
+        """The waveform :meth:`extract` sees: checked, mono, at ``config.sample_rate``,
+        trimmed and brought to ``config.duration`` as configured.
+
+        Raises
+        ------
+        AudioError
+            Not a float waveform, empty, non-finite, or a bad rate.
+        """
         x = np.asarray(y)
         if x.ndim not in (1, 2) or not np.issubdtype(x.dtype, np.floating):
             raise AudioError(f"expected a float waveform of shape (n,) or (channels, n), got "
@@ -174,9 +185,49 @@ class FeatureExtractor(ABC):
 
             x = pad_or_crop(x, round(self.config.duration * self.config.sample_rate),
                             position="center")
-        out = np.asarray(self.extract(x), dtype=np.float32)
-        if not np.isfinite(out).all():
+        return x
+
+    def _finish(self, out: np.ndarray) -> np.ndarray:
+        arr = np.asarray(out, dtype=np.float32)
+        if not np.isfinite(arr).all():
             raise AudioError(f"{self.name}: the feature has non-finite values for this input")
+        return arr
+
+    #: Clips an extractor computes together (:meth:`extract_batch`); 1: one at a time.
+    batch_size: ClassVar[int] = 1
+
+    def extract_batch(self, waveforms: list[np.ndarray]) -> list[np.ndarray]:
+        """:meth:`extract` of several prepared waveforms; extractors that gain from batching
+        (a neural encoder) override it. A clip's output must not depend on its batch."""
+        return [self.extract(y) for y in waveforms]
+
+    def call_batch(self, clips: list[tuple[np.ndarray, int]]
+                   ) -> list[np.ndarray | EmoscopeError]:
+        """:meth:`__call__` of several ``(waveform, rate)`` clips, computed together; a clip
+        that cannot be used gives its error in its place, and the others go on."""
+        out: list[np.ndarray | EmoscopeError] = []
+        ready: list[tuple[int, np.ndarray]] = []
+        for k, (y, sr) in enumerate(clips):
+            try:
+                ready.append((k, self.prepare(y, sr)))
+                out.append(AudioError("not extracted"))
+            except EmoscopeError as exc:
+                out.append(exc)
+        if ready:
+            try:
+                results = self.extract_batch([x for _, x in ready])
+            except EmoscopeError:  # one bad clip: find it by extracting one at a time
+                results = []
+                for _, x in ready:
+                    try:
+                        results.append(self.extract(x))
+                    except EmoscopeError as exc:
+                        results.append(exc)
+            for (k, _), r in zip(ready, results, strict=True):
+                try:
+                    out[k] = r if isinstance(r, EmoscopeError) else self._finish(r)
+                except EmoscopeError as exc:
+                    out[k] = exc
         return out
 
     def from_file(self, path: str | os.PathLike[str], *, offset: float = 0.0,

@@ -231,6 +231,20 @@ def _process(item: _Item, key: str, spec_json: str, cache_root: str,
         return item.id, None, str(getattr(exc, "reason", exc))
 
 
+def _decode(item: _Item, key: str, max_duration: float | None,
+            variant: WaveformVariant | None) -> tuple[np.ndarray, int] | str:
+    """One item's waveform and rate (its augmented copy with ``variant``), or the reason it
+    cannot be used."""
+    try:
+        offset = item.start or 0.0
+        duration = None if item.end is None else max(0.0, item.end - offset)
+        y, sr = load_audio(item.path, offset=offset, duration=duration or None,
+                           max_duration=max_duration)
+        return (_augment(y, sr, key, variant) if variant is not None else y), sr
+    except EmoscopeError as exc:
+        return str(getattr(exc, "reason", exc))
+
+
 # ---------------------------------------------------------------- parent side
 
 def _items(source: pd.DataFrame | Sequence[str | os.PathLike[str]], column: str = "path"
@@ -333,7 +347,27 @@ def extract_features(
             keys[item_id] = key
 
     desc = ext.name if variant is None else f"{ext.name} (augmented copy {variant.index})"
-    if todo and (workers == 1 or len(todo) == 1):
+    if todo and workers == 1 and ext.batch_size > 1 and ext.input_column == "path":
+        # an extractor that computes clips together (a neural encoder): decode a batch of
+        # files, extract it in one call with the machine's threads, store, go on
+        batch: list[tuple[_Item, str, np.ndarray, int]] = []
+        for n, (it, key) in enumerate(track(todo, total=len(todo), description=desc,
+                                            enabled=progress), start=1):
+            decoded = _decode(it, key, max_duration, variant)
+            if isinstance(decoded, str):
+                record(it.id, None, decoded)
+            else:
+                batch.append((it, key, *decoded))
+            if len(batch) >= 4 * ext.batch_size or (n == len(todo) and batch):
+                results = ext.call_batch([(y, sr) for _, _, y, sr in batch])
+                for (b_it, b_key, _, _), r in zip(batch, results, strict=True):
+                    if isinstance(r, EmoscopeError):
+                        record(b_it.id, None, str(getattr(r, "reason", r)))
+                    else:
+                        store.put(b_key, ext, r)
+                        record(b_it.id, b_key, None)
+                batch = []
+    elif todo and (workers == 1 or len(todo) == 1):
         from threadpoolctl import threadpool_limits
 
         _WORKER_EXTRACTORS[spec_json] = ext

@@ -63,6 +63,7 @@ class WhisperFeature(FeatureExtractor):
 
     Config = WhisperFeatureConfig
     version = "1"
+    batch_size = 16
 
     def validate_config(self) -> None:
         from emoscope.features.whisper_encoder import inspect_folder
@@ -116,12 +117,25 @@ class WhisperFeature(FeatureExtractor):
                 for i in range(self.hidden_size)]
 
     def extract(self, y: np.ndarray) -> np.ndarray:
+        return self.extract_batch([y])[0]
+
+    def extract_batch(self, waveforms: list[np.ndarray]) -> list[np.ndarray]:
+        """Clips of similar length are encoded together (``batch_size`` at a time, padding
+        masked: a clip's features do not depend on its batch)."""
         from emoscope.features.whisper_encoder import encode, load_encoder
         from emoscope.features.whisper_frontend import log_mel
 
-        mel = log_mel(y, n_mels=self._info.n_mels)
+        mels = [log_mel(y, n_mels=self._info.n_mels) for y in waveforms]
         encoder = load_encoder(self._info, self.weights_fingerprint())
-        states = encode(encoder, [mel])[0]
+        order = sorted(range(len(mels)), key=lambda i: mels[i].shape[-1])
+        out: list[np.ndarray] = [np.empty(0, np.float32)] * len(mels)
+        for s in range(0, len(order), self.batch_size):
+            idx = order[s:s + self.batch_size]
+            for i, states in zip(idx, encode(encoder, [mels[i] for i in idx]), strict=True):
+                out[i] = self._pool(states)
+        return out
+
+    def _pool(self, states: list[np.ndarray]) -> np.ndarray:
         kept = [states[k] for k in self._layers]  # each (frames, d)
         if self.config.pooling == "none":
             return np.mean(kept, axis=0).astype(np.float32)

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from emoscope import features
+from emoscope.audio.io import load_audio
 from emoscope.errors import AudioError, ConfigError
 from emoscope.features.whisper_encoder import (
     encode,
@@ -184,3 +185,23 @@ def test_too_short_and_silent_clips_give_audio_errors(tiny):
         ext(np.zeros(100, np.float32), 16000)
     with pytest.raises(AudioError):
         ext(np.full(1600, np.nan, np.float32), 16000)
+
+
+def test_extract_features_batches_clips_and_skips_bad_files(tiny, tmp_path):
+    from emoscope.testing import write_audio
+
+    paths = []
+    for k, seconds in enumerate((0.5, 1.3, 0.9, 2.1, 0.4)):
+        paths.append(write_audio(tmp_path / f"c{k}.wav",
+                                 speechlike(seconds=seconds, f0=120.0 + 20 * k, seed=k), 16000))
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not audio at all")
+    silent = write_audio(tmp_path / "short.wav", np.zeros(80, np.float32), 16000)
+    ext = features.create("whisper", model_path=str(tiny), layers=(1, 2))
+    fs = features.extract_features([*paths[:2], bad, *paths[2:], silent], ext,
+                                   cache=tmp_path / "cache", progress=False)
+    assert [str(p) for p, _ in fs.failed] == [str(bad), str(silent)]
+    assert len(fs) == 5
+    for p in paths:  # batched together, equal to each clip alone
+        y, sr = load_audio(p)
+        np.testing.assert_allclose(fs[str(p)], ext(y, sr), atol=1e-5)
