@@ -237,20 +237,16 @@ def classification_metrics(
     """
     # imported here: sklearn.metrics pulls in scipy.stats, seconds that importing emoscope
     # (the CLI, the server) should not pay
-    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
     names, t, p = _encode_pair(y_true, y_pred, labels)
     idx = np.arange(len(names))
     cm = confusion_matrix(t, p, labels=idx)
     prec, rec, f1, support = precision_recall_fscore_support(
         t, p, labels=idx, zero_division=0)
-    present_true = support > 0
-    present_any = present_true | (cm.sum(axis=0) > 0)
+    headline = scores_from_confusion(cm)  # UA, WA and macro-F1 are defined there, once
     return {
-        "wa": float(accuracy_score(t, p)),
-        "ua": float(rec[present_true].mean()),
-        "ua_all": float(rec.mean()),
-        "macro_f1": float(f1[present_any].mean()),
+        **{k: float(headline[k]) for k in ("wa", "ua", "ua_all", "macro_f1")},
         "per_class": {
             lab: {"precision": float(prec[i]), "recall": float(rec[i]), "f1": float(f1[i]),
                   "support": int(support[i])}
