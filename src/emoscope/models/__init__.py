@@ -15,6 +15,7 @@ name                    family         input kinds              what
 ``mlp``                 torch          vector                   MLP on functionals
 ``crnn-asp``            torch          sequence                 conv + BiGRU + attentive stats pool
 ``ssl-head``            torch          sequence, vector         head on SSL encoder states
+``layer-weighted-mlp``  torch          vector                   softmax-weighted layers + MLP
 ``svm``                 sklearn        vector                   SVC (rbf), Platt probabilities
 ``logreg``              sklearn        vector                   logistic regression
 ``gbt``                 sklearn        vector                   histogram gradient boosting
