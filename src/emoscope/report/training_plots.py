@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from emoscope.errors import ConfigError
 from emoscope.report.figures import new_figure, tick_labels
 
-__all__ = ["METRIC_COLORS", "confusion_matrix_figure", "fold_bars_figure",
+__all__ = ["METRIC_COLORS", "confusion_matrix_figure", "fold_bars_figure", "layer_weights_figure",
            "learning_curves_figure"]
 
 #: Colours of the three headline scores, shared by every plot here.
@@ -312,4 +312,43 @@ def fold_bars_figure(results: Mapping[str, Any]) -> Figure:
 
         title += f"\n{LEAKY_WARNING}"
     ax.set_title(title, fontsize=11, color="#b00000" if results.get("leaky") else "black")
+    return fig
+
+
+def layer_weights_figure(weights: Mapping[str, Sequence[float]]) -> Figure:
+    """The learned weight of each encoder layer, per fold (a layer-weighted head's softmax).
+
+    Parameters
+    ----------
+    weights : mapping of str to sequence of float
+        Fold name -> one weight per layer (each sequence sums to 1), all of one length.
+
+    Returns
+    -------
+    fig : Figure
+        Grouped bars: layers on x, one bar per fold, the equal weight ``1 / n_layers`` dashed.
+
+    Raises
+    ------
+    ConfigError
+        No folds, or folds with different numbers of layers.
+    """
+    if not weights:
+        raise ConfigError("no layer weights to draw")
+    rows = {name: np.asarray(w, dtype=np.float64) for name, w in weights.items()}
+    sizes = {len(w) for w in rows.values()}
+    if len(sizes) != 1 or 0 in sizes:
+        raise ConfigError(f"every fold needs the same number of layer weights, got {sorted(sizes)}")
+    n = sizes.pop()
+    fig = new_figure(max(4.0, 0.6 * n + 2.0), 3.2)
+    ax = fig.add_subplot()
+    width = 0.8 / len(rows)
+    for k, (name, w) in enumerate(rows.items()):
+        ax.bar(np.arange(n) + (k - (len(rows) - 1) / 2) * width, w, width, label=name)
+    ax.axhline(1.0 / n, color="0.4", linestyle="--", linewidth=1, label="equal")
+    ax.set_xticks(np.arange(n))
+    ax.set_xlabel("encoder layer (hidden state)")
+    ax.set_ylabel("learned weight")
+    ax.set_title("Learned layer weights")
+    ax.legend(fontsize=7, ncol=min(len(rows) + 1, 4))
     return fig

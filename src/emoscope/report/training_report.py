@@ -43,6 +43,8 @@ test, so these scores overestimate performance on new speakers.</p>{% endif %}
 <th>{{ "%.3f"|format(mean.macro_f1) }} ± {{ "%.3f"|format(std.macro_f1) }}</th></tr></table>
 <h2>Confusion matrix (pooled over folds)</h2><img src="confusion.png" alt="confusion matrix">
 <h2>Scores per fold</h2><img src="folds.png" alt="scores per fold">
+{% if layer_weights %}<h2>Learned layer weights</h2>
+<img src="layer_weights.png" alt="learned layer weights per fold">{% endif %}
 {% if curves %}<h2>Learning curves</h2>
 {% for c in curves %}<p>{{ c.name }}</p><img src="{{ c.src }}" alt="learning curves {{ c.name }}">
 {% endfor %}{% endif %}
@@ -73,6 +75,7 @@ def write_training_report(run_dir: str | os.PathLike[str], *, results: dict[str,
         seconds=seconds, train_seconds=results.get("train_seconds", 0.0),
         leaky=results["leaky"], folds=results["folds"], mean=results["mean"],
         std=results["std"], curves=curves, skipped=skipped,
+        layer_weights=(out / "layer_weights.png").is_file(),
         config_yaml=yaml.safe_dump(config_to_dict(config), sort_keys=False),
     )
     path = out / "report.html"

@@ -238,6 +238,7 @@ def run_experiment(
     write_metrics(run_dir / "metrics.json", results)
     write_predictions(run_dir / "predictions.csv", fold_results, labels=labels)
     _write_run_plots(run_dir, results, labels)
+    _write_layer_weights(run_dir, prot, outcomes)
     bundle = None
     if save_bundle:
         from emoscope.bundle import save_bundle as write_bundle
@@ -279,6 +280,19 @@ def _best_fold(outcomes: list[FoldOutcome]) -> int:
     if all(s is None for s in scores):
         return 0
     return int(np.argmax([-1.0 if s is None else s for s in scores]))
+
+
+def _write_layer_weights(run_dir: Path, prot: Protocol, outcomes: list[FoldOutcome]) -> None:
+    """A layer-weighted head's learned weights per fold: ``layer_weights.json`` and a plot."""
+    weights = {f.name: o.layer_weights for f, o in zip(prot.folds, outcomes, strict=True)
+               if o.layer_weights is not None}
+    if not weights:
+        return
+    from emoscope.report.figures import save_figure
+    from emoscope.report.training_plots import layer_weights_figure
+
+    (run_dir / "layer_weights.json").write_text(json.dumps(weights, indent=1))
+    save_figure(layer_weights_figure(weights), run_dir / "layer_weights.png")
 
 
 def _write_fold_plots(fold_dir: Path, history: list[dict[str, float]]) -> None:

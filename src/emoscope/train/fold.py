@@ -48,6 +48,8 @@ class FoldOutcome:
         Audio-visual: the contrastive pre-training's epochs.
     audio_visual : bool
         Whether the fold trained on audio and video.
+    layer_weights : list of float, optional
+        A layer-weighted head's learned weight per encoder layer.
     """
 
     probabilities: np.ndarray
@@ -59,6 +61,7 @@ class FoldOutcome:
     train_seconds: float = 0.0
     pretrain_history: list[Any] | None = None
     audio_visual: bool = False
+    layer_weights: list[float] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """``result.json``'s content: the probabilities and everything but the weights."""
@@ -69,6 +72,8 @@ class FoldOutcome:
             "model_spec": t.model_spec, "family": t.family, "test_ids": list(self.test_ids)}
         if t.family == "torch":
             extra["standardizer"] = t.standardizer
+        if self.layer_weights is not None:
+            extra["layer_weights"] = self.layer_weights
         if self.audio_visual:
             extra["video_features"] = t.video_features
             extra["pretrain_history"] = self.pretrain_history
@@ -86,7 +91,7 @@ class FoldOutcome:
                    best_epoch=e.get("best_epoch"), best_valid_ua=e.get("best_valid_ua"),
                    train_seconds=float(e.get("train_seconds") or 0.0),
                    pretrain_history=e.get("pretrain_history"),
-                   audio_visual="video_features" in e)
+                   audio_visual="video_features" in e, layer_weights=e.get("layer_weights"))
 
     def write(self, path: Path) -> None:
         """Write ``result.json``."""
@@ -172,7 +177,9 @@ def train_torch_fold(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, 
     return FoldOutcome(np.asarray(probs), test_ids, trained, history=res.history,
                        best_epoch=res.best_epoch, best_valid_ua=res.best_valid_ua,
                        train_seconds=res.seconds, pretrain_history=pretrain_history,
-                       audio_visual=cfg.video is not None)
+                       audio_visual=cfg.video is not None,
+                       layer_weights=(res.model.layer_weights().tolist()
+                                      if hasattr(res.model, "layer_weights") else None))
 
 
 def train_sklearn_fold(cfg: ExperimentConfig, fold: Any, fs: features.FeatureSet, y: dict[str, int],

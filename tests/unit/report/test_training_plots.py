@@ -11,6 +11,7 @@ from emoscope.report.figures import save_figure
 from emoscope.report.training_plots import (
     confusion_matrix_figure,
     fold_bars_figure,
+    layer_weights_figure,
     learning_curves_figure,
 )
 
@@ -139,3 +140,14 @@ def test_fold_bars_leaky_single_fold_without_ci(tmp_path):
 def test_fold_bars_rejects(res):
     with pytest.raises(ConfigError):
         fold_bars_figure(res)
+
+
+def test_layer_weights_figure_draws_a_bar_per_fold_and_layer(tmp_path):
+    fig = layer_weights_figure({"fold-1": [0.2, 0.5, 0.3], "fold-2": [0.3, 0.3, 0.4]})
+    ax = fig.axes[0]
+    assert len(ax.patches) == 6 and ax.get_ylabel() == "learned weight"
+    assert save_figure(fig, tmp_path / "w.png").stat().st_size > 0
+    with pytest.raises(ConfigError, match="same number of layer weights"):
+        layer_weights_figure({"a": [0.5, 0.5], "b": [1.0]})
+    with pytest.raises(ConfigError, match="no layer weights"):
+        layer_weights_figure({})
