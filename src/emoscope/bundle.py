@@ -304,6 +304,19 @@ def save_bundle(path: str | os.PathLike[str], *, extractor: Any, labels: list[st
     return out
 
 
+def _check_feature_width(path: Path, extractor: Any, model_spec: dict[str, Any]) -> None:
+    """Refuse an extractor whose output width differs from what the model takes: a pretrained
+    encoder folder replaced by one of another size (``output_width`` of the extractor)."""
+    width = getattr(extractor, "output_width", None)
+    shape = model_spec.get("input_shape") or []
+    if width is None or not shape or isinstance(shape[-1], list | tuple):
+        return
+    if int(width()) != int(shape[-1]):
+        raise BundleError(f"{path}: the {extractor.name} feature now gives {int(width())} values "
+                          f"per frame or clip, but this bundle's model takes {shape[-1]} (was "
+                          "its encoder folder replaced by one of another size?)")
+
+
 def load_bundle(path: str | os.PathLike[str], *, trusted: bool = False) -> Bundle:
     """Load a bundle folder; no pickled code runs unless ``trusted`` (sklearn SVM/GBT only).
 
@@ -335,6 +348,7 @@ def load_bundle(path: str | os.PathLike[str], *, trusted: bool = False) -> Bundl
     try:
         extractor = features.create(meta["features"])
         model = models.build_model(meta["model"])
+        _check_feature_width(p, extractor, meta["model"])
         if meta["family"] == "torch":
             from safetensors.torch import load_file
 

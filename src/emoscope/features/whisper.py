@@ -97,6 +97,13 @@ class WhisperFeature(FeatureExtractor):
         """The kept hidden states, as non-negative indices."""
         return self._layers
 
+    def output_width(self) -> int:
+        """Values per clip (pooled) or per frame (``pooling="none"``)."""
+        if self.config.pooling == "none":
+            return self.hidden_size
+        per_layer = 2 if self.config.pooling == "mean+std" else 1
+        return len(self._layers) * per_layer * self.hidden_size
+
     def weights_fingerprint(self) -> str:
         """The model folder's fingerprint (see
         :func:`emoscope.features.whisper_encoder.folder_fingerprint`)."""

@@ -205,3 +205,25 @@ def test_extract_features_batches_clips_and_skips_bad_files(tiny, tmp_path):
     for p in paths:  # batched together, equal to each clip alone
         y, sr = load_audio(p)
         np.testing.assert_allclose(fs[str(p)], ext(y, sr), atol=1e-5)
+
+
+def test_a_bundle_refuses_an_encoder_of_another_size(tmp_path):
+    """A bundle trained on one encoder, whose folder now holds one with another hidden size,
+    is refused when it loads, naming both widths (never a shape traceback)."""
+    from transformers import WhisperConfig, WhisperModel
+
+    from emoscope.bundle import load_bundle
+    from emoscope.errors import BundleError
+    from emoscope.testing.bundles import make_bundle
+
+    folder = _tiny_folder(tmp_path / "enc")
+    bundle = make_bundle(tmp_path / "bundle", feature="whisper",
+                         feature_options={"model_path": str(folder), "layers": [1]},
+                         model="mlp", model_options={"hidden": [8]})
+    ext = features.create("whisper", model_path=str(folder), layers=(1,))
+    assert ext.output_width() == 32 and load_bundle(bundle).labels
+    bigger = {**TINY, "d_model": 24}
+    torch.manual_seed(0)
+    WhisperModel(WhisperConfig(num_mel_bins=80, **bigger)).save_pretrained(folder)
+    with pytest.raises(BundleError, match=r"now gives 48 values .* model takes 32"):
+        load_bundle(bundle)
