@@ -43,6 +43,7 @@ __all__ = [
     "fits_type",
     "options_from_dict",
     "plain",
+    "split_named",
     "type_name",
 ]
 
@@ -247,6 +248,21 @@ def options_from_dict(cls: type[T], data: Any, *, numbers_from_strings: bool = T
         raise ConfigError(msg if msg.startswith(f"{name}:") else f"{name}: {msg}") from None
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{name}: {exc}") from None
+
+
+def split_named(data: Any, *, where: str) -> tuple[str, dict[str, Any]]:
+    """A section handed to a registry, ``{"name": ..., **options}``, as ``(name, options)``.
+
+    Raises
+    ------
+    ConfigError
+        Not a mapping, or no ``name``.
+    """
+    if not isinstance(data, dict):
+        raise ConfigError(f"'{where}' should be a mapping, got {type(data).__name__}")
+    if "name" not in data:
+        raise ConfigError(f"'{where}' needs a 'name'")
+    return data["name"], {k: v for k, v in data.items() if k != "name"}
 
 
 def check_fields(obj: Any) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 from emoscope.errors import ConfigError
 from emoscope.evaluate.metrics import (
     METRICS,
-    _encode_pair,
+    encode_pair,
     scores_from_confusion,
 )
 from emoscope.sorting import natural_key
@@ -101,7 +101,7 @@ def bootstrap_intervals(
         raise ConfigError(f"n_boot must be a positive integer, got {n_boot!r}")
     if not 0.0 < float(alpha) < 1.0:
         raise ConfigError(f"alpha must be between 0 and 1, got {alpha!r}")
-    label_names, t, p = _encode_pair(y_true, y_pred, labels)
+    label_names, t, p = encode_pair(y_true, y_pred, labels)
     k = len(label_names)
     cell = t * k + p  # (n,) the confusion cell of each utterance
     rng = np.random.default_rng(seed)
@@ -154,7 +154,7 @@ def per_group_metrics(
     ConfigError
         Bad labels, or lengths that differ.
     """
-    names, t, p = _encode_pair(y_true, y_pred, labels)
+    names, t, p = encode_pair(y_true, y_pred, labels)
     k = len(names)
     group_names, g = _group_codes(groups, t.size)
     per_group = np.zeros((len(group_names), k * k), dtype=np.int64)

@@ -43,6 +43,7 @@ __all__ = [
     "METRICS",
     "classification_metrics",
     "encode_labels",
+    "encode_pair",
     "scores_from_confusion",
     "summarize_folds",
     "unweighted_accuracy",
@@ -131,7 +132,9 @@ def encode_labels(y: Sequence[str] | Sequence[int] | np.ndarray, labels: Sequenc
     return codes
 
 
-def _encode_pair(y_true, y_pred, labels) -> tuple[list[str], np.ndarray, np.ndarray]:
+def encode_pair(y_true, y_pred, labels) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The label names, and ``y_true`` and ``y_pred`` as integer indices into them, checked to
+    be of one length and not empty (see :func:`encode_labels`)."""
     names = _check_labels(labels)
     t = encode_labels(y_true, names, what="y_true")
     p = encode_labels(y_pred, names, what="y_pred")
@@ -239,7 +242,7 @@ def classification_metrics(
     # (the CLI, the server) should not pay
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-    names, t, p = _encode_pair(y_true, y_pred, labels)
+    names, t, p = encode_pair(y_true, y_pred, labels)
     idx = np.arange(len(names))
     cm = confusion_matrix(t, p, labels=idx)
     prec, rec, f1, support = precision_recall_fscore_support(

@@ -35,7 +35,7 @@ import numpy as np
 from emoscope.audio.dsp import resample, to_mono
 from emoscope.errors import AudioError, ConfigError, EmoscopeError, EmptyAudioError
 from emoscope.registry import Registry
-from emoscope.schema import options_from_dict
+from emoscope.schema import options_from_dict, split_named
 
 __all__ = [
     "FEATURES",
@@ -316,13 +316,8 @@ class FeatureSection:
             Not a mapping, no ``name``, an unknown feature
             (:class:`~emoscope.errors.UnknownNameError`) or bad options.
         """
-        if not isinstance(data, dict):
-            raise ConfigError(f"'{where}' should be a mapping, got {type(data).__name__}")
-        if "name" not in data:
-            raise ConfigError(f"'{where}' needs a 'name'")
-        spec = FEATURES.get(data["name"])
-        options = {k: v for k, v in data.items() if k != "name"}
-        return cls(name=data["name"], config=spec.Config.from_dict(options))
+        name, options = split_named(data, where=where)
+        return cls(name=name, config=FEATURES.get(name).Config.from_dict(options))
 
     @property
     def extractor_class(self) -> type[FeatureExtractor]:

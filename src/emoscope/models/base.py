@@ -47,7 +47,7 @@ from torch import nn
 
 from emoscope.errors import ConfigError
 from emoscope.registry import Registry
-from emoscope.schema import check_fields, options_from_dict
+from emoscope.schema import check_fields, options_from_dict, split_named
 
 __all__ = [
     "FAMILIES",
@@ -385,13 +385,8 @@ class ModelSection:
             Not a mapping, no ``name``, an unknown model
             (:class:`~emoscope.errors.UnknownNameError`) or bad options.
         """
-        if not isinstance(data, dict):
-            raise ConfigError(f"'{where}' should be a mapping, got {type(data).__name__}")
-        if "name" not in data:
-            raise ConfigError(f"'{where}' needs a 'name'")
-        model_cls = MODELS.get(data["name"])
-        options = {k: v for k, v in data.items() if k != "name"}
-        return cls(name=data["name"], config=model_cls.Config.from_dict(options))
+        name, options = split_named(data, where=where)
+        return cls(name=name, config=MODELS.get(name).Config.from_dict(options))
 
     @property
     def model_class(self) -> type:

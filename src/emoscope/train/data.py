@@ -4,16 +4,7 @@ A :class:`FeatureDataset` serves ``(x, y)`` pairs for a list of manifest ids, re
 the feature cache on demand (so memory holds one batch, not the corpus); :func:`collate` pads
 sequences and returns their lengths.
 
-Batch shapes by feature kind:
-
-=========== ================================= ===============================
-kind        ``x``                             ``lengths``
-=========== ================================= ===============================
-vector      ``(B, D)``                        ``None``
-sequence    ``(B, T_max, F)`` zero-padded     ``(B,)`` int64 valid frames
-image       ``(B, C, H, W)``                  ``None``
-video       ``(B, T, C, H, W)``               ``None``
-=========== ================================= ===============================
+Batch shapes by feature kind are those of :mod:`emoscope.models.batch`.
 
 Several inputs (audio-visual: kind ``"image+video"``): every item is a tuple of arrays, one per
 input, read from a mapping such as :class:`~emoscope.train.paired.PairedFeatures`; each
