@@ -103,6 +103,9 @@ class FeatureExtractor(ABC):
     #: The manifest column naming the file this extractor reads: ``"path"`` (the audio) for
     #: waveform features, ``"video_path"`` for the video features of :mod:`emoscope.video`.
     input_column: ClassVar[str] = "path"
+    #: The dtype cache entries are stored in (``None``: float32, as extracted); reads give
+    #: float32 again. Set per instance when the config decides it (large frame sequences).
+    cache_dtype: np.dtype | None = None
 
     def __init__(self, config: FeatureConfig | None = None, **overrides: Any) -> None:
         if config is None:
@@ -229,6 +232,18 @@ class FeatureExtractor(ABC):
                 except EmoscopeError as exc:
                     out[k] = exc
         return out
+
+    def cached_view(self) -> tuple[FeatureExtractor, Callable[[np.ndarray], np.ndarray]] | None:
+        """Another extractor whose cached output holds this one's, and the cheap function
+        (a slice) that takes this one's array out of it; ``None`` (the default) when there is
+        none.
+
+        :func:`~emoscope.features.extract.extract_features` then extracts and caches the other
+        extractor's features and reads this one's through the function, so that, for example,
+        every layer subset of an encoder shares one pass and one cache entry per file.
+        :meth:`__call__` is unaffected and must give the same array.
+        """
+        return None
 
     def from_file(self, path: str | os.PathLike[str], *, offset: float = 0.0,
                   duration: float | None = None,

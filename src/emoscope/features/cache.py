@@ -116,10 +116,12 @@ class FeatureCache:
         return self.folder(extractor) / audio_key[:2] / f"{audio_key}.npy"
 
     def get(self, audio_key: str, extractor: FeatureExtractor) -> np.ndarray | None:
-        """The cached array, or ``None`` on a miss (a broken entry is removed and missed)."""
+        """The cached array (float32, also for entries stored at half precision), or ``None``
+        on a miss (a broken entry is removed and missed)."""
         p = self.path(audio_key, extractor)
         try:
-            return np.load(p, allow_pickle=False)
+            arr = np.load(p, allow_pickle=False)
+            return arr.astype(np.float32) if arr.dtype == np.float16 else arr
         except FileNotFoundError:
             return None
         except (OSError, ValueError, EOFError):
@@ -136,6 +138,8 @@ class FeatureCache:
             p.parent.mkdir(parents=True, exist_ok=True)
         # readers see the old entry, nothing, or the whole new one (emoscope.files)
         with atomic_path(p) as tmp, open(tmp, "wb") as fh:
+            if extractor.cache_dtype is not None:
+                array = np.asarray(array).astype(extractor.cache_dtype)
             np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
         return p
 

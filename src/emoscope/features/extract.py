@@ -20,7 +20,7 @@ import math
 import multiprocessing as mp
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +95,11 @@ class FeatureSet(Mapping[str, np.ndarray]):
         ``(path, reason)`` of every item that could not be extracted, in manifest order.
     computed, reused : int
         Entries extracted in this run, and entries found in the cache.
+    stored_as : FeatureExtractor, optional
+        The extractor whose cache entries hold the arrays, when it is not ``extractor``
+        (see :meth:`~emoscope.features.base.FeatureExtractor.cached_view`).
+    view : callable, optional
+        Takes ``extractor``'s array out of a ``stored_as`` entry.
     """
 
     extractor: FeatureExtractor
@@ -103,13 +108,15 @@ class FeatureSet(Mapping[str, np.ndarray]):
     failed: list[tuple[str, str]] = field(default_factory=list)
     computed: int = 0
     reused: int = 0
+    stored_as: FeatureExtractor | None = None
+    view: Callable[[np.ndarray], np.ndarray] | None = None
 
     def __getitem__(self, item_id: str) -> np.ndarray:
         key = self.keys[item_id]
-        arr = self.cache.get(key, self.extractor)
+        arr = self.cache.get(key, self.stored_as or self.extractor)
         if arr is None:  # evicted since: recompute is the caller's job
             raise KeyError(f"{item_id}: cache entry vanished from {self.cache.root}")
-        return arr
+        return arr if self.view is None else self.view(arr)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.keys)
@@ -312,6 +319,14 @@ def extract_features(
     """
     ext = create(extractor) if isinstance(extractor, str | dict) else extractor
     store = cache if isinstance(cache, FeatureCache) else FeatureCache(cache)
+    shared = ext.cached_view()
+    if shared is not None:  # e.g. a layer subset of an encoder: one pass, one entry per file
+        stored_as, view = shared
+        base = extract_features(source, stored_as, cache=store, workers=workers,
+                                progress=progress, max_duration=max_duration, variant=variant)
+        return FeatureSet(ext, store, base.keys, base.failed, computed=base.computed,
+                          reused=base.reused, stored_as=base.stored_as or stored_as, view=view
+                          if base.view is None else _compose(base.view, view))
     store.folder(ext)  # write spec.json once, before workers race
     if workers < 1:
         raise ConfigError(f"workers must be >= 1, got {workers}")
@@ -395,6 +410,22 @@ def extract_features(
     return FeatureSet(ext, store, ordered, failed, computed=len(ordered) - reused, reused=reused)
 
 
+def _compose(first: Callable[[np.ndarray], np.ndarray],
+             then: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda x: then(first(x))
+
+
 def cached_paths(fs: FeatureSet) -> dict[str, Path]:
-    """Manifest id -> the ``.npy`` file of its entry (for tools that memory-map features)."""
+    """Manifest id -> the ``.npy`` file of its entry (for tools that memory-map features).
+
+    Raises
+    ------
+    ConfigError
+        ``fs`` reads its arrays out of another extractor's entries (``fs.view``): the files
+        hold more than its arrays.
+    """
+    if fs.view is not None:
+        raise ConfigError(f"{fs.extractor.name}: these features are views of "
+                          f"{(fs.stored_as or fs.extractor).name}'s cache entries; memory-map "
+                          "those (extract them with that extractor) instead")
     return {i: fs.cache.path(k, fs.extractor) for i, k in fs.keys.items()}

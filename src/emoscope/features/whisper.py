@@ -23,6 +23,7 @@ they pickle cheaply to worker processes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -32,6 +33,16 @@ from emoscope.errors import ConfigError
 from emoscope.features.base import FeatureConfig, FeatureExtractor, register_feature
 
 __all__ = ["WhisperFeature", "WhisperFeatureConfig"]
+
+
+class _Columns:
+    """``x[cols]``: one layer subset of every layer's pooled vector (picklable)."""
+
+    def __init__(self, cols: np.ndarray) -> None:
+        self.cols = cols
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(x[self.cols])
 
 
 @dataclass(frozen=True)
@@ -45,16 +56,18 @@ class WhisperFeatureConfig(FeatureConfig):
     layers : tuple of int, optional
         Which hidden states, in this order (``0``: after the convolutions, ``i``: after layer
         ``i``; negative values count from the end). ``None``: all of them.
-    pooling : {"mean+std", "mean", "none"}
+    pooling : {"mean+std", "mean", "frames", "none"}
         ``"mean+std"``: each kept layer's mean then standard deviation over frames,
         concatenated, ``(n_layers * 2 * d_model,)``; ``"mean"``: ``(n_layers * d_model,)``;
-        ``"none"``: the frames, averaged over the kept layers, ``(n_frames, d_model)`` (50
-        frames a second).
+        ``"frames"``: every kept layer at each frame, ``(n_frames, n_layers * d_model)`` (50
+        frames a second; layer blocks in ``layers``' order, for sequence heads such as
+        ``layer-weighted-asp``), cached as float16; ``"none"``: the frames averaged over the
+        kept layers, ``(n_frames, d_model)``.
     """
 
     model_path: str = ""
     layers: tuple[int, ...] | None = None
-    pooling: Literal["mean+std", "mean", "none"] = "mean+std"
+    pooling: Literal["mean+std", "mean", "frames", "none"] = "mean+std"
 
 
 @register_feature("whisper")
@@ -85,7 +98,10 @@ class WhisperFeature(FeatureExtractor):
             raise ConfigError(f"whisper: layer(s) {bad} out of range; this encoder has hidden "
                               f"states 0 to {n_states - 1}")
         self._layers = tuple(k % n_states for k in layers)
-        self.kind = "sequence" if cfg.pooling == "none" else "vector"
+        self.kind = "sequence" if cfg.pooling in ("frames", "none") else "vector"
+        # frame sequences are large (1.2 MB a 3 s clip for 6 layers of Whisper base):
+        # the cache keeps them at half the size; the encoder's weights are float16 anyway
+        self.cache_dtype = np.dtype(np.float16) if cfg.pooling == "frames" else None
 
     @property
     def hidden_size(self) -> int:
@@ -101,6 +117,8 @@ class WhisperFeature(FeatureExtractor):
         """Values per clip (pooled) or per frame (``pooling="none"``)."""
         if self.config.pooling == "none":
             return self.hidden_size
+        if self.config.pooling == "frames":
+            return len(self._layers) * self.hidden_size
         per_layer = 2 if self.config.pooling == "mean+std" else 1
         return len(self._layers) * per_layer * self.hidden_size
 
@@ -115,6 +133,18 @@ class WhisperFeature(FeatureExtractor):
         """The options' key and the model folder's content."""
         blob = f"{super().cache_key()}:{self.weights_fingerprint()}".encode()
         return hashlib.blake2b(blob, digest_size=12).hexdigest()
+
+    def cached_view(self) -> tuple[FeatureExtractor, Callable[[np.ndarray], np.ndarray]] | None:
+        """Pooled features of a subset of layers are read out of every layer's pooled
+        features (one encoder pass and one cache entry per file for every subset: probing
+        layer by layer costs one extraction); frames and ``layers=None`` have no view (every
+        layer spelled out, ``[0, ..., n]``, is a view of ``layers=None``'s entries)."""
+        if self.config.pooling in ("frames", "none") or self.config.layers is None:
+            return None
+        every = WhisperFeature(self.config, layers=None)
+        width = self.output_width() // len(self._layers)
+        cols = np.concatenate([np.arange(k * width, (k + 1) * width) for k in self._layers])
+        return every, _Columns(cols)
 
     def feature_names(self) -> list[str] | None:
         if self.kind != "vector":
@@ -146,6 +176,8 @@ class WhisperFeature(FeatureExtractor):
         kept = [states[k] for k in self._layers]  # each (frames, d)
         if self.config.pooling == "none":
             return np.mean(kept, axis=0).astype(np.float32)
+        if self.config.pooling == "frames":
+            return np.concatenate(kept, axis=1).astype(np.float32)  # (frames, layers * d)
         parts = []
         for s in kept:
             parts.append(s.mean(axis=0))

@@ -207,6 +207,63 @@ def test_extract_features_batches_clips_and_skips_bad_files(tiny, tmp_path):
         np.testing.assert_allclose(fs[str(p)], ext(y, sr), atol=1e-5)
 
 
+def test_layer_subsets_share_one_pass_and_one_cache_entry(tiny, tmp_path):
+    """Pooled layer subsets are views of every layer's pooled vector: the second subset is
+    read from the cache without encoding again, and equals the extractor called directly."""
+    from emoscope.features import cached_paths
+    from emoscope.testing import write_audio
+
+    paths = [write_audio(tmp_path / f"c{k}.wav", speechlike(seconds=0.6 + 0.3 * k, seed=k),
+                         16000) for k in range(3)]
+    cache = tmp_path / "cache"
+    first = features.extract_features(paths, features.create(
+        "whisper", model_path=str(tiny), layers=(2,)), cache=cache, progress=False)
+    assert (first.computed, first.reused) == (3, 0)
+    for layers, pooling in (((0, 2), "mean+std"), ((-1, 1), "mean+std"), ((0, 1, 2), "mean+std"),
+                            ((1,), "mean")):
+        ext = features.create("whisper", model_path=str(tiny), layers=layers, pooling=pooling)
+        fs = features.extract_features(paths, ext, cache=cache, progress=False)
+        if pooling == "mean+std":
+            assert (fs.computed, fs.reused) == (0, 3)
+        assert fs.stack().shape == (3, ext.output_width())
+        for p in paths:
+            y, sr = load_audio(p)
+            np.testing.assert_allclose(fs[str(p)], ext(y, sr), atol=1e-5)
+    # one folder per pooling holds every layer; no folder per subset
+    assert len(list((cache / "whisper").glob("*/spec.json"))) == 2
+    with pytest.raises(ConfigError, match="views of whisper's cache entries"):
+        cached_paths(first)
+    every = features.extract_features(paths, features.create("whisper", model_path=str(tiny)),
+                                      cache=cache, progress=False)
+    assert every.view is None and len(cached_paths(every)) == 3
+
+
+def test_frames_of_chosen_layers_are_cached_at_half_precision(tiny, tmp_path):
+    """pooling=frames: every kept layer at each frame, (frames, layers * d), in layers' order;
+    the cache entry is float16 and reads back as float32."""
+    from emoscope.features import cached_paths
+    from emoscope.testing import write_audio
+
+    path = write_audio(tmp_path / "c.wav", speechlike(seconds=1.0, seed=3), 16000)
+    ext = features.create("whisper", model_path=str(tiny), layers=(2, 0), pooling="frames")
+    assert ext.kind == "sequence" and ext.output_width() == 2 * 16
+    y, sr = load_audio(path)
+    direct = ext(y, sr)
+    states = encode(load_encoder(inspect_folder(str(tiny)), folder_fingerprint(
+        inspect_folder(str(tiny)))), [log_mel(y)])[0]
+    assert direct.shape == (50, 32)
+    np.testing.assert_allclose(direct[:, :16], states[2], atol=1e-5)
+    np.testing.assert_allclose(direct[:, 16:], states[0], atol=1e-5)
+    fs = features.extract_features([path], ext, cache=tmp_path / "cache", progress=False)
+    stored = np.load(cached_paths(fs)[str(path)])
+    assert stored.dtype == np.float16 and stored.shape == (50, 32)
+    got = fs[str(path)]
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, direct, rtol=1e-3, atol=1e-3)
+    with pytest.raises(ConfigError, match="pooling='max' should be"):
+        features.create("whisper", model_path=str(tiny), pooling="max")
+
+
 def test_a_bundle_refuses_an_encoder_of_another_size(tmp_path):
     """A bundle trained on one encoder, whose folder now holds one with another hidden size,
     is refused when it loads, naming both widths (never a shape traceback)."""
