@@ -40,6 +40,7 @@ TINY: dict[str, dict] = {
     "iemocap-cnn-lstm": {"channels": [4, 8, 8], "rnn_hidden": 16, "hidden": 16},
     "ssl-head": {"hidden": [16], "attention_dim": 8},
     "layer-weighted-mlp": {"n_layers": 4, "hidden": [16]},  # mfcc-mean: 4 blocks of 10
+    "layer-weighted-asp": {"n_layers": 4, "hidden": 16, "attention_dim": 8},  # 32 mels: 4 x 8
 }
 #: A feature of each kind (ssl-head gets the ssl feature of a tiny encoder instead).
 FEATURE_OF_KIND: dict[str, tuple[str, dict]] = {

@@ -32,7 +32,7 @@ def test_every_model_is_registered():
     assert set(models.available()) == {
         "tess-lstm", "iemocap-cnn", "iemocap-cnn-rnn", "iemocap-cnn-lstm", "mlp", "crnn-asp",
         "tdnn-asp",
-        "ssl-head", "layer-weighted-mlp", "svm", "logreg", "gbt",
+        "ssl-head", "layer-weighted-mlp", "layer-weighted-asp", "svm", "logreg", "gbt",
         "video-3dcnn", "av-fusion", "av-late-fusion"}  # audio-visual (emoscope.video)
     for name in models.available():
         cls = models.MODELS.get(name)
