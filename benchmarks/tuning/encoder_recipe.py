@@ -36,6 +36,8 @@ VARIANTS: list[tuple[str, str, list[str]]] = [
     ("state 3, C=0.1, no copies (the reference probe)", "configs/default.yaml",
      ["features.layers=[3]", "model.C=0.1", "augment.speed_prob=0"]),
     ("layer-weighted MLP (whisper_layer_mlp.yaml)", "configs/whisper_layer_mlp.yaml", []),
+    ("layer-weighted MLP, mixup 0.4 on the pooled vectors", "configs/whisper_layer_mlp.yaml",
+     ["augment.mixup_alpha=0.4"]),
     ("layer-weighted ASP over frames (whisper_layer_asp.yaml)", "configs/whisper_layer_asp.yaml",
      []),
 ]
