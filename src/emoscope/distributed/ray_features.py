@@ -133,6 +133,13 @@ def extract_features_ray(
 
     ext = create(extractor) if isinstance(extractor, str | dict) else extractor
     store = cache if isinstance(cache, FeatureCache) else FeatureCache(cache)
+    shared = ext.cached_view()
+    if shared is not None:  # fill the entries a later extract_features reads (a layer subset)
+        stored_as, view = shared
+        base = extract_features_ray(source, stored_as, cache=store, address=address,
+                                    workers=workers, chunk_size=chunk_size, progress=progress,
+                                    max_duration=max_duration, variant=variant, stats=stats)
+        return ex._as_view(base, ext, view)
     store.folder(ext)  # spec.json once, before the workers race
     if workers is not None and workers < 1:
         raise ConfigError(f"workers must be >= 1, got {workers}")

@@ -324,9 +324,7 @@ def extract_features(
         stored_as, view = shared
         base = extract_features(source, stored_as, cache=store, workers=workers,
                                 progress=progress, max_duration=max_duration, variant=variant)
-        return FeatureSet(ext, store, base.keys, base.failed, computed=base.computed,
-                          reused=base.reused, stored_as=base.stored_as or stored_as, view=view
-                          if base.view is None else _compose(base.view, view))
+        return _as_view(base, ext, view)
     store.folder(ext)  # write spec.json once, before workers race
     if workers < 1:
         raise ConfigError(f"workers must be >= 1, got {workers}")
@@ -410,9 +408,14 @@ def extract_features(
     return FeatureSet(ext, store, ordered, failed, computed=len(ordered) - reused, reused=reused)
 
 
-def _compose(first: Callable[[np.ndarray], np.ndarray],
-             then: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
-    return lambda x: then(first(x))
+def _as_view(base: FeatureSet, ext: FeatureExtractor,
+             view: Callable[[np.ndarray], np.ndarray]) -> FeatureSet:
+    """``ext``'s features read through ``view`` out of ``base``'s entries (the extractor that
+    ``ext.cached_view()`` named), as every extraction path returns them."""
+    first = base.view
+    return FeatureSet(ext, base.cache, base.keys, base.failed, computed=base.computed,
+                      reused=base.reused, stored_as=base.stored_as or base.extractor,
+                      view=view if first is None else lambda x: view(first(x)))
 
 
 def cached_paths(fs: FeatureSet) -> dict[str, Path]:

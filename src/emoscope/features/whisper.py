@@ -114,7 +114,7 @@ class WhisperFeature(FeatureExtractor):
         return self._layers
 
     def output_width(self) -> int:
-        """Values per clip (pooled) or per frame (``pooling="none"``)."""
+        """Values per clip (pooled) or per frame (``pooling="frames"`` or ``"none"``)."""
         if self.config.pooling == "none":
             return self.hidden_size
         if self.config.pooling == "frames":

@@ -197,6 +197,27 @@ def test_extract_on_ray_matches_one_process_and_training_reads_it(ray_cluster, c
     assert twice.computed == 0 and twice.reused == len(remote) and twice.keys == remote.keys
 
 
+def test_extract_on_ray_fills_the_entries_a_view_reads(ray_cluster, corpus, tmp_path):
+    """An extractor read through another one's entries (``cached_view``: a layer subset of an
+    encoder) is extracted on Ray into those entries, so a later local run reuses them."""
+    from emoscope import corpora, features
+    from emoscope.distributed.ray_features import extract_features_ray
+
+    df = corpora.load("ravdess", corpus)
+    ext = features.create("mfcc-mean", n_mfcc=5)
+    full = features.create("mfcc-mean", n_mfcc=13)
+    ext.cached_view = lambda: (full, lambda x: x[:3])  # type: ignore[method-assign]
+    remote = extract_features_ray(df, ext, cache=tmp_path / "ray", workers=2, progress=False)
+    assert remote.stored_as is full and remote.computed == len(remote) == len(df) - 1
+    local = features.extract_features(df, ext, cache=tmp_path / "ray", progress=False)
+    assert local.computed == 0 and local.reused == len(remote)
+    plain = features.extract_features(df, full, cache=tmp_path / "ray", progress=False)
+    for i in plain:
+        assert remote[i].shape == (3,)
+        np.testing.assert_array_equal(remote[i], plain[i][:3])
+        np.testing.assert_array_equal(local[i], remote[i])
+
+
 def test_cli_extract_ray(ray_cluster, corpus, tmp_path, capsys):
     cache = tmp_path / "cache"
     args = ["extract", str(corpus), "-c", "ravdess", "-f", "mfcc-mean", "-s", "n_mfcc=13",
